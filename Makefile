@@ -1,0 +1,109 @@
+# weft: build the kernel, the user programs and the disk image; boot and test.
+#   make qemu          boot to the shell (CPUS=N harts, default 2)
+#   make test          build everything and run every test layer
+#   make run CMD='..'  boot, type CMD into the shell, power off with its status
+#   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
+
+CPUS ?= 2
+TICK ?= 100
+MEM ?= 128M
+B := build
+
+CROSS := riscv64-linux-gnu-
+CC := $(CROSS)gcc
+CXX := $(CROSS)g++
+OBJDUMP := $(CROSS)objdump
+HOSTCXX ?= g++
+QEMU := qemu-system-riscv64
+
+ARCHFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany
+COMMON := $(ARCHFLAGS) -ffreestanding -nostdlib -fno-pie -fno-omit-frame-pointer \
+  -fno-stack-protector -fno-common -O2 -g -Wall -Wextra -Werror -MMD -MP \
+  -fno-tree-loop-distribute-patterns -Iinclude
+# Debian's libstdc++ is configured hosted, so <atomic> would pull in Linux's
+# <syscall.h> (for atomic wait); its SYS_* names clash with ours. Pretend
+# that header was already included.
+NOHOSTED := -D_GLIBCXX_ATOMIC_WAIT_H
+KCXXFLAGS := $(COMMON) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+  -fno-asynchronous-unwind-tables -iquote kernel
+UCFLAGS := $(COMMON) -std=gnu11 -Iuser/lib -fno-builtin-printf -fno-builtin-malloc
+UCXXFLAGS := $(COMMON) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -Iuser/lib
+LDFLAGS := -static -no-pie -nostdlib -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+
+KSRC := $(shell find kernel -name '*.cpp' -o -name '*.S' | sort)
+KOBJ := $(patsubst %,$(B)/%.o,$(KSRC))
+ULIBSRC := $(shell find user/lib -name '*.c' -o -name '*.cpp' -o -name '*.S' | sort)
+ULIBOBJ := $(patsubst %,$(B)/%.o,$(ULIBSRC))
+# Every source file in user/programs and user/tests is one program on the disk.
+UPROGSRC := $(wildcard user/programs/*.c user/programs/*.cpp user/tests/*.c user/tests/*.cpp)
+UPROGS := $(sort $(foreach s,$(UPROGSRC),$(B)/bin/$(basename $(notdir $(s)))))
+
+all: $(B)/kernel.elf $(B)/fs.img
+
+$(B)/kernel/%.cpp.o: kernel/%.cpp | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(KCXXFLAGS) -c $< -o $@
+$(B)/kernel/%.S.o: kernel/%.S | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(KCXXFLAGS) -c $< -o $@
+$(B)/kernel.elf: $(KOBJ) kernel/kernel.ld
+	$(CXX) $(LDFLAGS) -T kernel/kernel.ld $(KOBJ) -lgcc -o $@
+	$(OBJDUMP) -d $@ > $(B)/kernel.asm
+
+$(B)/user/%.c.o: user/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -c $< -o $@
+$(B)/user/%.cpp.o: user/%.cpp | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(UCXXFLAGS) -c $< -o $@
+$(B)/user/%.S.o: user/%.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -c $< -o $@
+$(B)/ulib.a: $(ULIBOBJ)
+	rm -f $@ && $(CROSS)ar rcs $@ $^
+
+# A program is built from the one source file of its name.
+define prog_rule
+$(B)/bin/$(basename $(notdir $(1))): $(B)/$(1).o $(B)/ulib.a user/user.ld
+	@mkdir -p $(B)/bin
+	$(CXX) $(LDFLAGS) -T user/user.ld $(B)/$(1).o $(B)/ulib.a -lgcc -o $$@
+endef
+$(foreach s,$(UPROGSRC),$(eval $(call prog_rule,$(s))))
+
+$(B)/mkfs: tools/mkfs.cpp include/weft/fs.h include/weft/param.h include/stat.h | deps
+	@mkdir -p $(B)
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/mkfs.cpp
+
+$(B)/fs.img: $(B)/mkfs $(UPROGS) README.md
+	$(B)/mkfs $@ README.md $(UPROGS)
+
+# Install the cross toolchain and QEMU on a fresh Debian/Ubuntu machine.
+deps:
+	@tools/deps.sh
+
+QEMUOPTS = -machine virt -bios default -nographic -m $(MEM) -smp $(CPUS) \
+  -kernel $(B)/kernel.elf -global virtio-mmio.force-legacy=false \
+  -drive file=$(B)/fs.img,if=none,format=raw,id=x0 \
+  -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 \
+  -append "tick=$(TICK) $(ARGS)"
+
+qemu: all
+	$(QEMU) $(QEMUOPTS)
+
+qemu-gdb: all
+	@echo "*** now run 'gdb-multiarch' in this directory (it reads .gdbinit)"
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp::26001
+
+# CMD goes through the environment so that quotes in it survive.
+run: export WEFT_CMD = $(CMD)
+run: all
+	python3 tools/run.py --cpus $(CPUS) --tick $(TICK) -- "$$WEFT_CMD"
+
+test: all
+	python3 tools/runtests.py
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps qemu qemu-gdb run test clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

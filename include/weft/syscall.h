@@ -1,0 +1,33 @@
+// System call numbers: the ABI between user programs and the kernel.
+// ecall with the number in a7, arguments in a0..a5, result in a0.
+#pragma once
+
+#define SYS_fork 1
+#define SYS_exit 2
+#define SYS_wait 3
+#define SYS_pipe 4
+#define SYS_read 5
+#define SYS_kill 6
+#define SYS_exec 7
+#define SYS_fstat 8
+#define SYS_chdir 9
+#define SYS_dup 10
+#define SYS_getpid 11
+#define SYS_sbrk 12
+#define SYS_sleep 13
+#define SYS_uptime 14
+#define SYS_open 15
+#define SYS_write 16
+#define SYS_mknod 17
+#define SYS_unlink 18
+#define SYS_link 19
+#define SYS_mkdir 20
+#define SYS_close 21
+// weft additions
+#define SYS_halt 22       // power the machine off with an exit status
+#define SYS_freepages 23  // free physical pages (for tests and ps)
+#define SYS_procinfo 24   // snapshot of the process/thread tables (ps)
+#define SYS_bootargs 25   // copy the kernel command line (tests read it)
+// Reserved for the threads work: clone 30, join 31, gettid 32, tspawn 33,
+// texit 34, yield 35, desch 36, mkrun 37, futex_wait 38, futex_wake 39.
+#define SYS_MAX 40

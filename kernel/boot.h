@@ -1,0 +1,7 @@
+// What boot learned: the device tree's facts and the command line options.
+#pragma once
+
+#include "lib/fdt.h"
+
+extern BootInfo g_boot;
+extern bool g_test_mode;  // "test" on the command line: run self tests

@@ -1,0 +1,162 @@
+// Loading ELF executables (ELF-64 object file format, RISC-V psABI).
+#include "exec.h"
+
+#include <weft/param.h>
+
+#include "arch/riscv64/riscv.h"
+#include "fs/fs.h"
+#include "lib/string.h"
+#include "memlayout.h"
+#include "proc.h"
+#include "vm.h"
+
+namespace {
+constexpr u32 ELF_MAGIC = 0x464c457f;  // "\x7fELF" little-endian
+constexpr u8 ELFCLASS64 = 2;
+constexpr u16 EM_RISCV = 243;
+constexpr u16 ET_EXEC = 2;
+constexpr u32 PT_LOAD = 1;
+constexpr u32 PF_X = 1, PF_W = 2, PF_R = 4;
+
+struct ElfHeader {
+  u32 magic;
+  u8 ident_class, ident_data, ident_version, ident_pad[9];
+  u16 type, machine;
+  u32 version;
+  u64 entry, phoff, shoff;
+  u32 flags;
+  u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct ProgramHeader {
+  u32 type, flags;
+  u64 offset, vaddr, paddr, filesz, memsz, align;
+};
+
+// Copy into an address space that is not the current one (nobody runs it).
+bool copy_into(AddressSpace* as, u64 va, const void* src, size_t n) {
+  const u8* s = static_cast<const u8*>(src);
+  while (n > 0) {
+    u64 pa = as->user_pa(va);
+    if (!pa) return false;
+    size_t chunk = PGSIZE - (va & (PGSIZE - 1));
+    if (chunk > n) chunk = n;
+    memcpy(reinterpret_cast<void*>(pa), s, chunk);
+    va += chunk, s += chunk, n -= chunk;
+  }
+  return true;
+}
+
+bool read_exact(Inode* ip, void* dst, u64 off, u64 n) {
+  if (off + n < off || off + n > 0xffffffffull) return false;
+  auto r = readi(ip, false, reinterpret_cast<u64>(dst), static_cast<u32>(off),
+                 static_cast<u32>(n));
+  return r.ok() && r.value() == n;
+}
+
+Result<u64> load_segments(Inode* ip, AddressSpace* as) {
+  ElfHeader eh;
+  if (!read_exact(ip, &eh, 0, sizeof(eh)) || eh.magic != ELF_MAGIC ||
+      eh.ident_class != ELFCLASS64 || eh.machine != EM_RISCV ||
+      eh.type != ET_EXEC || eh.phentsize != sizeof(ProgramHeader))
+    return Error::Invalid;
+  for (u32 i = 0; i < eh.phnum; i++) {
+    ProgramHeader ph;
+    if (!read_exact(ip, &ph, eh.phoff + i * sizeof(ph), sizeof(ph)))
+      return Error::Invalid;
+    if (ph.type != PT_LOAD) continue;
+    if (ph.memsz < ph.filesz || ph.vaddr + ph.memsz < ph.vaddr ||
+        ph.vaddr < USER_BASE || ph.vaddr + ph.memsz > USER_TOP)
+      return Error::Invalid;
+    u64 perm = ((ph.flags & PF_R) ? PTE_R : 0) | ((ph.flags & PF_W) ? PTE_W : 0) |
+               ((ph.flags & PF_X) ? PTE_X : 0);
+    CHECK(as->map_zeroed(ph.vaddr, ph.memsz, perm));
+    // Read the file bytes straight into the new pages, a page at a time.
+    for (u64 off = 0; off < ph.filesz;) {
+      u64 va = ph.vaddr + off;
+      u64 n = PGSIZE - (va & (PGSIZE - 1));
+      if (n > ph.filesz - off) n = ph.filesz - off;
+      if (!read_exact(ip, reinterpret_cast<void*>(as->user_pa(va)), ph.offset + off, n))
+        return Error::Invalid;
+      off += n;
+    }
+  }
+  return eh.entry;
+}
+
+// Lay out argv on the new stack; returns the user address of argv[].
+Result<u64> push_args(AddressSpace* as, u64 stack_low, u64* sp,
+                      char* const argv[], int* argc_out) {
+  u64 uargv[MAXARG + 1];
+  int argc = 0;
+  for (; argv[argc]; argc++) {
+    if (argc >= MAXARG) return Error::Invalid;
+    size_t len = strlen(argv[argc]) + 1;
+    if (*sp - stack_low < len + 16) return Error::Invalid;
+    *sp = (*sp - len) & ~u64{15};
+    if (!copy_into(as, *sp, argv[argc], len)) return Error::Fault;
+    uargv[argc] = *sp;
+  }
+  uargv[argc] = 0;
+  size_t bytes = (argc + 1) * sizeof(u64);
+  if (*sp - stack_low < bytes + 16) return Error::Invalid;
+  *sp = (*sp - bytes) & ~u64{15};
+  if (!copy_into(as, *sp, uargv, bytes)) return Error::Fault;
+  *argc_out = argc;
+  return *sp;
+}
+
+Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
+  AddressSpace* as = AddressSpace::create();
+  if (!as) return Error::NoMemory;
+  auto entry = load_segments(ip, as);
+  iunlockput(ip);
+  end_op();
+  if (!entry) {
+    as->put();
+    return entry.error();
+  }
+  // A guard page below the stack turns an overflow into a fault.
+  u64 stack_base = pg_round_up(as->size());
+  u64 stack_top = stack_base + (USTACK_PAGES + 1) * PGSIZE;
+  int argc = 0;
+  u64 sp = stack_top;
+  Result<u64> uargv = Error::NoMemory;
+  if (as->map_zeroed(stack_base, stack_top - stack_base, PTE_R | PTE_W)) {
+    as->make_guard(stack_base);
+    uargv = push_args(as, stack_base + PGSIZE, &sp, argv, &argc);
+  }
+  if (!uargv) {
+    as->put();
+    return uargv.error();
+  }
+
+  // Point of no return: install the new image.
+  Process* p = myproc();
+  Thread* t = current();
+  AddressSpace* old = p->as;
+  push_off();
+  p->as = as;
+  vm_switch_to(as);
+  pop_off();
+  old->put();
+  const char* name = path;
+  for (const char* s = path; *s; s++)
+    if (*s == '/') name = s + 1;
+  safestrcpy(p->name, name, sizeof(p->name));
+  t->tf.epc = entry.value();
+  t->tf.sp = sp;
+  t->tf.a1 = uargv.value();
+  return argc;
+}
+}  // namespace
+
+Result<int> exec(const char* path, char* const argv[]) {
+  begin_op();
+  Inode* ip = namei(path);
+  if (!ip) {
+    end_op();
+    return Error::NotFound;
+  }
+  ilock(ip);
+  return build_and_switch(ip, path, argv);  // unlocks ip and ends the op
+}

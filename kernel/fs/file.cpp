@@ -1,0 +1,299 @@
+// Open files and the per-process fd tables.
+//
+// A File is what open() or pipe() creates; fds in any number of processes
+// (after dup, fork, clone) point at one File, which counts them. System
+// calls never use an fd table entry directly: fd_get takes a counted
+// reference under the table's lock and the call works with that, so another
+// thread closing the fd meanwhile only drops the table's reference and the
+// File stays alive until the call lets go of it.
+#include "fs/file.h"
+
+#include <weft/fs.h>
+
+#include "fs/fs.h"
+#include "fs/internal.h"
+#include "fs/pipe.h"
+#include "lib/kprintf.h"
+#include "proc.h"
+#include "sync/spinlock.h"
+
+Devsw g_devsw[NDEV];
+
+namespace {
+
+struct FTable {
+  Spinlock lock{"ftable"};
+  File files[NFILE];
+};
+constinit FTable g_ftable;
+
+// Marks an fd slot that a system call has reserved but not filled yet. Only
+// its address is used; it is never a real open file.
+constinit File g_reserved;
+
+bool is_open(File* f) { return f != nullptr && f != &g_reserved; }
+
+Devsw* device(File* f) {
+  if (f->major < 0 || f->major >= NDEV) return nullptr;
+  return &g_devsw[f->major];
+}
+
+}  // namespace
+
+void file_init() {
+  // Nothing to do: the table is constant-initialised (every File has ref 0).
+}
+
+FileRef file_alloc() {
+  SpinGuard g(g_ftable.lock);
+  for (File& f : g_ftable.files) {
+    if (f.ref == 0) {
+      f.ref = 1;
+      f.type = File::Type::None;
+      f.readable = f.writable = false;
+      f.major = 0;
+      f.pipe = nullptr;
+      f.ip = nullptr;
+      f.off = 0;
+      return FileRef(&f);
+    }
+  }
+  return FileRef();
+}
+
+File* file_dup(File* f) {
+  SpinGuard g(g_ftable.lock);
+  ASSERT(f->ref > 0);
+  f->ref++;
+  return f;
+}
+
+void file_close(File* f) {
+  File::Type type;
+  Pipe* pipe;
+  Inode* ip;
+  bool writable;
+  {
+    SpinGuard g(g_ftable.lock);
+    ASSERT(f->ref > 0);
+    if (--f->ref > 0) return;
+    // Last reference: take what needs releasing, free the slot, and do the
+    // releasing (which may sleep) after the lock.
+    type = f->type;
+    pipe = f->pipe;
+    ip = f->ip;
+    writable = f->writable;
+    f->type = File::Type::None;
+    f->pipe = nullptr;
+    f->ip = nullptr;
+  }
+  switch (type) {
+    case File::Type::Pipe:
+      pipe_close(pipe, writable);
+      break;
+    case File::Type::Inode:
+    case File::Type::Device:
+      // iput may free an unlinked inode: that changes the disk.
+      begin_op();
+      iput(ip);
+      end_op();
+      break;
+    case File::Type::None:
+      break;
+  }
+}
+
+void FileRef::reset() {
+  if (f_) file_close(f_);
+  f_ = nullptr;
+}
+
+Result<size_t> file_read(File* f, bool user_dst, u64 dst, size_t n) {
+  if (!f->readable) return Error::BadFile;
+  switch (f->type) {
+    case File::Type::Pipe:
+      return pipe_read(f->pipe, user_dst, dst, n);
+    case File::Type::Device: {
+      Devsw* d = device(f);
+      if (!d || !d->read) return Error::Invalid;
+      return d->read(user_dst, dst, n);
+    }
+    case File::Type::Inode: {
+      u32 m = n > 0xffffffffu ? 0xffffffffu : static_cast<u32>(n);
+      // The offset is read and advanced under the inode lock, so threads
+      // sharing this File each get their own bytes.
+      ilock(f->ip);
+      auto r = readi(f->ip, user_dst, dst, f->off, m);
+      if (r) f->off += static_cast<u32>(r.value());
+      iunlock(f->ip);
+      return r;
+    }
+    case File::Type::None:
+      break;
+  }
+  return Error::BadFile;
+}
+
+namespace {
+
+// The most bytes one log operation may write: it must stay within
+// MAXOPBLOCKS blocks, counting the inode block, the indirect block and the
+// bitmap blocks as well as the data, with room to spare for a chunk that
+// straddles blocks.
+constexpr size_t kWriteChunk = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
+
+// Writes larger than one operation go in chunks, each its own operation, so
+// a large write is not atomic across a crash (each chunk is). Returns the
+// bytes written before any failure, or the failure if nothing was written.
+//
+// To let the chunks of one large write share commits, the next chunk's
+// operation is begun before the current one ends whenever the log has room
+// for it: the number of outstanding operations then never drops to zero, so
+// nothing commits until the log is nearly full or the write is done. Each
+// commit then carries many data blocks, and the inode and bitmap blocks that
+// every chunk rewrites are logged once per commit instead of once per chunk.
+Result<size_t> inode_write(File* f, bool user_src, u64 src, size_t n) {
+  if (n == 0) return size_t{0};
+  size_t done = 0;
+  Result<size_t> r = size_t{0};
+  begin_op();
+  for (;;) {
+    ilock(f->ip);
+    // End each chunk on a block boundary, so that the next chunk starts on
+    // one and touches as few blocks as possible.
+    size_t m = kWriteChunk - f->off % BSIZE;
+    if (m > n - done) m = n - done;
+    r = writei(f->ip, user_src, src + done, f->off, static_cast<u32>(m));
+    if (r) f->off += static_cast<u32>(r.value());
+    iunlock(f->ip);
+    if (r) done += r.value();
+    // Stop at an error or a short chunk (file at its largest size, disk
+    // full, bad address).
+    if (!r || r.value() < m || done == n) break;
+    if (try_begin_op()) {
+      end_op();  // cannot commit: the next chunk's operation is open
+    } else {
+      end_op();  // the log is full enough: commit, then go on
+      begin_op();
+    }
+  }
+  end_op();
+  if (done == 0 && !r) return r.error();
+  return done;
+}
+
+}  // namespace
+
+Result<size_t> file_write(File* f, bool user_src, u64 src, size_t n) {
+  if (!f->writable) return Error::BadFile;
+  switch (f->type) {
+    case File::Type::Pipe:
+      return pipe_write(f->pipe, user_src, src, n);
+    case File::Type::Device: {
+      Devsw* d = device(f);
+      if (!d || !d->write) return Error::Invalid;
+      return d->write(user_src, src, n);
+    }
+    case File::Type::Inode:
+      return inode_write(f, user_src, src, n);
+    case File::Type::None:
+      break;
+  }
+  return Error::BadFile;
+}
+
+Result<void> file_stat(File* f, struct stat* st) {
+  if (f->type != File::Type::Inode && f->type != File::Type::Device)
+    return Error::BadFile;
+  ilock(f->ip);
+  stati(f->ip, st);
+  iunlock(f->ip);
+  return {};
+}
+
+// ---------------------------------------------------------------- fd tables
+
+FileRef fd_get(int fd) {
+  if (fd < 0 || fd >= NOFILE) return FileRef();
+  FdTable& t = myproc()->fds;
+  SpinGuard g(t.lock);
+  File* f = t.files[fd];
+  if (!is_open(f)) return FileRef();
+  return FileRef(file_dup(f));
+}
+
+Result<int> fd_reserve() {
+  FdTable& t = myproc()->fds;
+  SpinGuard g(t.lock);
+  for (int fd = 0; fd < NOFILE; fd++) {
+    if (t.files[fd] == nullptr) {
+      t.files[fd] = &g_reserved;
+      return fd;
+    }
+  }
+  return Error::NoSpace;
+}
+
+void fd_install(int fd, File* f) {
+  FdTable& t = myproc()->fds;
+  {
+    SpinGuard g(t.lock);
+    if (t.files[fd] == &g_reserved) {
+      t.files[fd] = f;
+      return;
+    }
+  }
+  // The table was emptied meanwhile (the process is exiting): nothing to
+  // install into, so the reference is dropped instead.
+  file_close(f);
+}
+
+void fd_unreserve(int fd) {
+  FdTable& t = myproc()->fds;
+  SpinGuard g(t.lock);
+  if (t.files[fd] == &g_reserved) t.files[fd] = nullptr;
+}
+
+FileRef fd_take(int fd) {
+  if (fd < 0 || fd >= NOFILE) return FileRef();
+  FdTable& t = myproc()->fds;
+  SpinGuard g(t.lock);
+  File* f = t.files[fd];
+  if (!is_open(f)) return FileRef();
+  t.files[fd] = nullptr;
+  // The table's reference moves to the caller, who drops it after this
+  // lock is released (dropping may sleep).
+  return FileRef(f);
+}
+
+void fdtable_copy(FdTable& dst, FdTable& src) {
+  // Two tables are never locked at once: copy out under src's lock, then
+  // fill dst (which nobody else uses yet) under its own.
+  File* files[NOFILE];
+  {
+    SpinGuard g(src.lock);
+    for (int fd = 0; fd < NOFILE; fd++) {
+      File* f = src.files[fd];
+      files[fd] = is_open(f) ? file_dup(f) : nullptr;
+    }
+  }
+  SpinGuard g(dst.lock);
+  for (int fd = 0; fd < NOFILE; fd++) {
+    ASSERT(dst.files[fd] == nullptr);
+    dst.files[fd] = files[fd];
+  }
+}
+
+void fdtable_close_all(FdTable& t) {
+  File* files[NOFILE];
+  {
+    SpinGuard g(t.lock);
+    for (int fd = 0; fd < NOFILE; fd++) {
+      files[fd] = t.files[fd];
+      t.files[fd] = nullptr;
+    }
+  }
+  for (File* f : files) {
+    if (is_open(f)) file_close(f);
+  }
+}

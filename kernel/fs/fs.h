@@ -1,0 +1,33 @@
+// The file system as the rest of the kernel sees it. Layers, bottom up:
+// virtio disk -> buffer cache (bio) -> write-ahead log -> inodes ->
+// directories and paths -> open files and pipes.
+#pragma once
+
+#include <weft/fs.h>
+
+#include "lib/result.h"
+#include "lib/types.h"
+
+struct Inode;
+struct stat;
+
+void fs_init(int dev);  // read the superblock, recover the log. Sleeps, so it
+                        // runs in the first process, not in kmain.
+
+// Every file-system change is one operation between begin_op and end_op; the
+// log commits operations in groups.
+void begin_op();
+void end_op();
+
+// Path lookup relative to the current process's cwd (absolute if it starts
+// with '/'). path is a kernel string. nullptr if missing.
+Inode* namei(const char* path);
+
+void ilock(Inode* ip);      // lock and read from disk if needed
+void iunlock(Inode* ip);
+void iput(Inode* ip);       // drop a reference (inside an operation)
+void iunlockput(Inode* ip);
+Inode* idup(Inode* ip);     // take another reference
+// Read n bytes at off into dst (a user address if user_dst); ip locked.
+// Returns the bytes read (0 at end of file).
+Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n);

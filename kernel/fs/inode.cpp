@@ -1,0 +1,399 @@
+// Inodes: the file system's files, and the disk blocks they own.
+//
+// On disk an inode is a dinode in the inode blocks; a file's data lives in
+// up to NDIRECT direct blocks plus the NINDIRECT blocks listed in its
+// indirect block. Free data blocks are the zero bits of the free bitmap.
+//
+// In memory, g_itable caches the inodes somebody holds a reference to (an
+// open file, a cwd, a path walk in progress). Each entry's reference count
+// says whether it can be reused; its sleep lock (ilock/iunlock) serialises
+// reads and writes of the inode and its contents. An inode whose last
+// reference goes while no directory names it (nlink == 0) is freed then, so
+// an unlinked file stays readable through the fds that still have it open.
+//
+// Every function that changes disk blocks runs inside an operation
+// (begin_op/end_op) and writes through log_write, never bwrite.
+#include <stat.h>
+#include <weft/fs.h>
+
+#include "arch/riscv64/riscv.h"
+#include "fs/buf.h"
+#include "fs/fs.h"
+#include "fs/internal.h"
+#include "lib/kprintf.h"
+#include "lib/string.h"
+#include "sync/spinlock.h"
+#include "uaccess.h"
+
+superblock g_sb;
+
+void fs_init(int dev) {
+  Buf* b = bread(dev, 1);
+  memmove(&g_sb, b->data, sizeof(g_sb));
+  brelse(b);
+  if (g_sb.magic != FSMAGIC) panic("fs: bad superblock magic %x", g_sb.magic);
+  log_init(dev, g_sb);
+}
+
+// ------------------------------------------------------------ data blocks
+
+namespace {
+
+// Fill a block with zeros so that a newly allocated block never shows what a
+// deleted file left in it.
+void bzero(u32 dev, u32 blockno) {
+  Buf* b = bread(dev, blockno);
+  memset(b->data, 0, BSIZE);
+  log_write(b);
+  brelse(b);
+}
+
+// Allocate a zeroed data block. Running out of blocks is an ordinary error:
+// the write that needed the block returns what it managed so far. The bitmap
+// block's sleep lock makes two allocations never pick the same bit.
+Result<u32> balloc(u32 dev) {
+  for (u32 base = 0; base < g_sb.size; base += BPB) {
+    Buf* b = bread(dev, BBLOCK(base, g_sb));
+    u32 limit = g_sb.size - base < BPB ? g_sb.size - base : BPB;
+    for (u32 bi = 0; bi < limit; bi++) {
+      u8& byte = b->data[bi / 8];
+      if (byte == 0xff) {  // a full byte: skip its other seven bits too
+        bi |= 7;
+        continue;
+      }
+      u8 mask = static_cast<u8>(1u << (bi % 8));
+      if (byte & mask) continue;
+      byte |= mask;
+      log_write(b);
+      brelse(b);
+      bzero(dev, base + bi);
+      return base + bi;
+    }
+    brelse(b);
+  }
+  return Error::NoSpace;
+}
+
+void bfree(u32 dev, u32 blockno) {
+  Buf* b = bread(dev, BBLOCK(blockno, g_sb));
+  u32 bi = blockno % BPB;
+  u8 mask = static_cast<u8>(1u << (bi % 8));
+  if ((b->data[bi / 8] & mask) == 0) panic("bfree: block %u is free", blockno);
+  b->data[bi / 8] &= static_cast<u8>(~mask);
+  log_write(b);
+  brelse(b);
+}
+
+}  // namespace
+
+// ----------------------------------------------------------- inode cache
+
+namespace {
+
+struct ITable {
+  Spinlock lock{"itable"};
+  Inode inodes[NINODE];
+};
+constinit ITable g_itable;
+
+// The dinode for inum inside b, the buffer of its inode block.
+dinode* dinode_in(Buf* b, u32 inum) {
+  return reinterpret_cast<dinode*>(b->data) + inum % IPB;
+}
+
+}  // namespace
+
+Result<Inode*> iget(u32 dev, u32 inum) {
+  if (inum == 0 || inum >= g_sb.ninodes) return Error::Invalid;  // corrupt dir
+  SpinGuard g(g_itable.lock);
+  Inode* empty = nullptr;
+  for (Inode& ip : g_itable.inodes) {
+    if (ip.ref > 0 && ip.dev == dev && ip.inum == inum) {
+      ip.ref++;
+      return &ip;
+    }
+    if (!empty && ip.ref == 0) empty = &ip;
+  }
+  if (!empty) return Error::NoSpace;
+  // Nobody holds a reference, so nobody holds the sleep lock either: the
+  // fields it guards may be reset here.
+  empty->dev = dev;
+  empty->inum = inum;
+  empty->ref = 1;
+  empty->valid = false;
+  return empty;
+}
+
+Inode* idup(Inode* ip) {
+  SpinGuard g(g_itable.lock);
+  ip->ref++;
+  return ip;
+}
+
+Result<Inode*> ialloc(u32 dev, i16 type) {
+  for (u32 first = 0; first < g_sb.ninodes; first += IPB) {
+    Buf* b = bread(dev, IBLOCK(first, g_sb));
+    for (u32 inum = first; inum < first + IPB && inum < g_sb.ninodes; inum++) {
+      if (inum == 0) continue;  // inode 0 means "no inode" in a dirent
+      dinode* dip = dinode_in(b, inum);
+      if (dip->type != 0) continue;
+      // Take the cache entry before marking the inode used, so that a full
+      // cache leaves nothing behind on disk.
+      auto ip = iget(dev, inum);
+      if (!ip) {
+        brelse(b);
+        return ip.error();
+      }
+      memset(dip, 0, sizeof(*dip));
+      dip->type = type;
+      log_write(b);
+      brelse(b);
+      return ip.value();
+    }
+    brelse(b);
+  }
+  return Error::NoSpace;
+}
+
+void iupdate(Inode* ip) {
+  Buf* b = bread(ip->dev, IBLOCK(ip->inum, g_sb));
+  dinode* dip = dinode_in(b, ip->inum);
+  dip->type = ip->type;
+  dip->major = ip->major;
+  dip->minor = ip->minor;
+  dip->nlink = ip->nlink;
+  dip->size = ip->size;
+  memmove(dip->addrs, ip->addrs, sizeof(ip->addrs));
+  log_write(b);
+  brelse(b);
+}
+
+void ilock(Inode* ip) {
+  ASSERT(ip);
+  ip->lock.acquire();
+  if (ip->valid) return;
+  Buf* b = bread(ip->dev, IBLOCK(ip->inum, g_sb));
+  const dinode* dip = dinode_in(b, ip->inum);
+  ip->type = dip->type;
+  ip->major = dip->major;
+  ip->minor = dip->minor;
+  ip->nlink = dip->nlink;
+  ip->size = dip->size;
+  memmove(ip->addrs, dip->addrs, sizeof(ip->addrs));
+  brelse(b);
+  ip->valid = true;
+  // Only a directory entry or an open file leads here, and both keep the
+  // inode allocated: a free inode means the disk is corrupt.
+  if (ip->type == 0) panic("ilock: inode %u is free", ip->inum);
+}
+
+void iunlock(Inode* ip) {
+  ASSERT(ip && ip->lock.holding());
+  ip->lock.release();
+}
+
+void iput(Inode* ip) {
+  bool free_it;
+  {
+    SpinGuard g(g_itable.lock);
+    // The last reference to an inode no directory names: free it. Being
+    // the last reference, nobody else holds its sleep lock, and with no
+    // name nobody can look it up and take a new reference meanwhile; so
+    // valid and nlink can be read here and the lock below never waits.
+    free_it = ip->ref == 1 && ip->valid && ip->nlink == 0;
+    if (!free_it) {
+      ip->ref--;
+      return;
+    }
+  }
+  ip->lock.acquire();
+  itrunc(ip);
+  ip->type = 0;
+  iupdate(ip);
+  ip->valid = false;  // the next user of this entry rereads the disk
+  ip->lock.release();
+  SpinGuard g(g_itable.lock);
+  ip->ref--;
+}
+
+void iunlockput(Inode* ip) {
+  iunlock(ip);
+  iput(ip);
+}
+
+// ---------------------------------------------------------- block mapping
+
+namespace {
+
+// The disk block holding block bn of ip's contents (ip locked). With grew
+// null this only looks: 0 for a block never written. Otherwise a missing
+// block is allocated, and *grew is set if ip->addrs changed (the caller must
+// iupdate); NoSpace if the disk is full.
+Result<u32> bmap(Inode* ip, u32 bn, bool* grew) {
+  if (bn < NDIRECT) {
+    u32 addr = ip->addrs[bn];
+    if (addr == 0 && grew) {
+      addr = TRY(balloc(ip->dev));
+      ip->addrs[bn] = addr;
+      *grew = true;
+    }
+    return addr;
+  }
+  bn -= NDIRECT;
+  ASSERT(bn < NINDIRECT);
+  u32 ind = ip->addrs[NDIRECT];
+  if (ind == 0) {
+    if (!grew) return 0u;
+    ind = TRY(balloc(ip->dev));
+    ip->addrs[NDIRECT] = ind;
+    *grew = true;
+  }
+  Buf* b = bread(ip->dev, ind);
+  u32* table = reinterpret_cast<u32*>(b->data);
+  u32 addr = table[bn];
+  if (addr == 0 && grew) {
+    auto r = balloc(ip->dev);
+    if (!r) {
+      brelse(b);
+      return r.error();
+    }
+    addr = table[bn] = r.value();
+    log_write(b);
+  }
+  brelse(b);
+  return addr;
+}
+
+}  // namespace
+
+u32 block_of(Inode* ip, u32 bn) {
+  auto r = bmap(ip, bn, nullptr);  // looking only: cannot fail
+  return r.ok() ? r.value() : 0;
+}
+
+void itrunc(Inode* ip) {
+  for (u32 i = 0; i < NDIRECT; i++) {
+    if (ip->addrs[i]) {
+      bfree(ip->dev, ip->addrs[i]);
+      ip->addrs[i] = 0;
+    }
+  }
+  if (ip->addrs[NDIRECT]) {
+    Buf* b = bread(ip->dev, ip->addrs[NDIRECT]);
+    const u32* table = reinterpret_cast<const u32*>(b->data);
+    for (u32 i = 0; i < NINDIRECT; i++) {
+      if (table[i]) bfree(ip->dev, table[i]);
+    }
+    brelse(b);
+    bfree(ip->dev, ip->addrs[NDIRECT]);
+    ip->addrs[NDIRECT] = 0;
+  }
+  ip->size = 0;
+  iupdate(ip);
+}
+
+// ---------------------------------------------------------- read / write
+
+namespace {
+constexpr u64 kMaxBytes = static_cast<u64>(MAXFILE) * BSIZE;
+constinit const u8 kZeroBlock[BSIZE] = {};
+
+// Copies to and from user memory go in pieces that never cross a user page,
+// so that when one faults, exactly the pieces before it were copied and the
+// byte counts returned below are exact.
+u32 piece(bool user, u64 addr, u32 n) {
+  if (!user) return n;
+  u64 room = PGSIZE - (addr & (PGSIZE - 1));
+  return room < n ? static_cast<u32>(room) : n;
+}
+
+}  // namespace
+
+// Returns the bytes read; 0 at or past the end of the file. A fault part-way
+// returns the bytes copied before it; a fault before any byte is an error.
+Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n) {
+  if (off >= ip->size || n == 0) return size_t{0};
+  if (n > ip->size - off) n = ip->size - off;
+  size_t done = 0;
+  while (done < n) {
+    u32 in_block = off % BSIZE;
+    u32 m = BSIZE - in_block < n - done ? BSIZE - in_block : n - done;
+    u32 addr = TRY(bmap(ip, off / BSIZE, nullptr));
+    // A hole (no writer makes one) reads as zeros.
+    Buf* b = addr ? bread(ip->dev, addr) : nullptr;
+    const u8* src = (b ? b->data : kZeroBlock) + in_block;
+    u32 copied = 0;
+    Result<void> r;
+    while (copied < m) {
+      u32 len = piece(user_dst, dst + copied, m - copied);
+      r = copy_to(user_dst, dst + copied, src + copied, len);
+      if (!r) break;
+      copied += len;
+    }
+    if (b) brelse(b);
+    done += copied;
+    off += copied;
+    dst += copied;
+    if (!r) {
+      if (done > 0) break;
+      return r.error();
+    }
+  }
+  return done;
+}
+
+// Writes stop early (returning the bytes written) when the file reaches
+// MAXFILE blocks, the disk is full, or the source faults; if not a single
+// byte could be written, the reason is the error. A write may start at most
+// at the end of the file: files have no holes.
+Result<size_t> writei(Inode* ip, bool user_src, u64 src, u32 off, u32 n) {
+  if (off > ip->size) return Error::Invalid;
+  if (n == 0) return size_t{0};
+  if (off >= kMaxBytes) return Error::NoSpace;
+  if (n > kMaxBytes - off) n = static_cast<u32>(kMaxBytes - off);
+  size_t done = 0;
+  bool grew = false;
+  Result<void> r;
+  while (done < n) {
+    u32 in_block = off % BSIZE;
+    u32 m = BSIZE - in_block < n - done ? BSIZE - in_block : n - done;
+    auto addr = bmap(ip, off / BSIZE, &grew);
+    if (!addr) {
+      r = addr.error();
+      break;
+    }
+    Buf* b = bread(ip->dev, addr.value());
+    u32 copied = 0;
+    while (copied < m) {
+      u32 len = piece(user_src, src + copied, m - copied);
+      r = copy_from(b->data + in_block + copied, user_src, src + copied, len);
+      if (!r) break;
+      copied += len;
+    }
+    // Logged even after a fault: the cached block must never differ from
+    // what the log will write.
+    log_write(b);
+    brelse(b);
+    done += copied;
+    off += copied;
+    src += copied;
+    if (!r) break;
+  }
+  if (off > ip->size) {
+    ip->size = off;
+    grew = true;
+  }
+  // Even a failed write may have allocated blocks before failing; they are
+  // recorded in the inode so that itrunc can free them later.
+  if (grew) iupdate(ip);
+  if (done == 0) return r.error();
+  return done;
+}
+
+void stati(Inode* ip, struct stat* st) {
+  st->dev = static_cast<int>(ip->dev);
+  st->ino = ip->inum;
+  st->type = ip->type;
+  st->nlink = ip->nlink;
+  st->size = ip->size;
+}

@@ -1,0 +1,179 @@
+// What the file-system files (log, inode, dir, file, pipe) and the file
+// system calls share with each other but not with the rest of the kernel.
+//
+// Lock order for the file system (take left before right, never the reverse):
+//
+//   begin_op (waiting for log space; not a lock, but it must come first:
+//             a thread holding an inode lock must never wait for the log,
+//             because a commit may need that log space to drain)
+//     -> Inode::lock, a directory before the inodes it names
+//        (at most one parent and one child at a time)
+//       -> Buf::lock
+//         -> g_log.lock, the buffer-cache lock, the disk lock
+//
+//   Process::cwd_lock -> g_itable.lock   (idup of the cwd)
+//   FdTable::lock     -> g_ftable.lock   (file_dup under the table lock)
+//   Pipe::lock        -> AddressSpace::lock_ (copying straight to or from
+//                                            the ring; the copy never sleeps)
+//
+// g_itable.lock, g_ftable.lock, g_log.lock and Pipe::lock are leaves with
+// respect to each other. As kernel/proc.h requires, none of these is held
+// while taking a process or thread lock: wakeup() is called only after the
+// condition's lock is released, killed() is checked before taking a pipe
+// lock, and the only exception is sleep(), which takes Thread::lock while the
+// condition lock is held.
+#pragma once
+
+#include <stat.h>
+#include <weft/fs.h>
+#include <weft/param.h>
+
+#include "fs/fs.h"
+#include "lib/result.h"
+#include "lib/types.h"
+#include "sync/sleeplock.h"
+
+struct Buf;
+struct Pipe;
+
+// ---------------------------------------------------------------- log.cpp
+
+void log_init(u32 dev, const superblock& sb);  // and replay a committed log
+// begin_op if the log has room right now, without waiting. Lets a thread
+// that is inside an operation begin the next one before ending the current
+// (begin_op there could wait forever for a commit that waits for it).
+bool try_begin_op();
+// Record that b (locked, modified) belongs to the current operation. Used
+// instead of bwrite: the block reaches its home location only after the
+// commit. Pins b in the cache until then.
+void log_write(Buf* b);
+
+// -------------------------------------------------------------- inode.cpp
+
+extern superblock g_sb;  // read once by fs_init, constant afterwards
+
+// The in-memory copy of an inode. Two levels of protection:
+// - g_itable.lock guards which inode an entry caches (dev, inum) and how
+//   many references (ref) point at it; an entry with ref 0 may be reused.
+// - lock (a sleep lock, taken by ilock) guards everything read from disk,
+//   and the file's contents. Callers hold a reference while they hold lock.
+struct Inode {
+  // guarded by g_itable.lock:
+  u32 dev = 0;
+  u32 inum = 0;
+  int ref = 0;
+
+  SleepLock lock{"inode"};
+  // guarded by lock:
+  bool valid = false;  // the fields below hold the on-disk inode
+  i16 type = 0;
+  i16 major = 0;
+  i16 minor = 0;
+  i16 nlink = 0;
+  u32 size = 0;
+  u32 addrs[NDIRECT + 1] = {};
+};
+
+// A new inode of the given type on dev, referenced but not locked. Its link
+// count is 0: the caller links it or lets iput free it.
+Result<Inode*> ialloc(u32 dev, i16 type);
+// An inode cache entry for (dev, inum), referenced but not locked; NoSpace
+// if every entry is in use.
+Result<Inode*> iget(u32 dev, u32 inum);
+void iupdate(Inode* ip);  // write the cached fields to disk (inside an op)
+void itrunc(Inode* ip);   // free every data block (inside an op; ip locked)
+// Write n bytes from src (a user address if user_src) at off; ip locked,
+// inside an op. Writes what fits below MAXFILE blocks and the free blocks;
+// an error only if nothing at all could be written.
+Result<size_t> writei(Inode* ip, bool user_src, u64 src, u32 off, u32 n);
+void stati(Inode* ip, struct stat* st);  // ip locked
+// The disk block holding block bn of ip's contents (ip locked), 0 if none.
+u32 block_of(Inode* ip, u32 bn);
+
+// ---------------------------------------------------------------- dir.cpp
+
+// The entry called name in directory dp (locked): a referenced, unlocked
+// inode, and the entry's byte offset in *poff if poff is not null.
+// NotFound if there is no such entry, NoSpace if the inode cache is full.
+Result<Inode*> dirlookup(Inode* dp, const char* name, u32* poff);
+// Add the entry name -> inum to dp (locked, inside an op). Exists if the
+// name is taken, Invalid if it is empty or longer than DIRSIZ, NotFound if
+// dp has been unlinked, NoSpace if the directory cannot grow.
+Result<void> dirlink(Inode* dp, const char* name, u32 inum);
+// True if dp (locked) holds no entries but "." and "..".
+bool dir_is_empty(Inode* dp);
+// Path lookup (inside an op): the inode path names, or its parent directory
+// with the last element copied into name (DIRSIZ + 1 bytes). Unlocked,
+// referenced.
+Result<Inode*> lookup(const char* path);
+Result<Inode*> nameiparent(const char* path, char* name);
+
+// --------------------------------------------------------------- file.cpp
+
+// An open file: what one open() or pipe() made, shared by every fd (in any
+// process) that dup/fork/clone copied from it.
+struct File {
+  enum class Type : u8 { None, Pipe, Inode, Device };
+  // guarded by g_ftable.lock:
+  int ref = 0;
+  // set before the file is installed in an fd table, constant while ref > 0:
+  Type type = Type::None;
+  bool readable = false;
+  bool writable = false;
+  i16 major = 0;          // Device
+  Pipe* pipe = nullptr;   // Pipe
+  Inode* ip = nullptr;    // Inode, Device
+  // guarded by ip->lock:
+  u32 off = 0;            // Inode: where the next read or write starts
+};
+
+// A counted reference to a File, dropped (file_close) when it goes out of
+// scope. System calls hold one for as long as they use a file, so another
+// thread closing the fd cannot free the File underneath them.
+class FileRef {
+ public:
+  FileRef() = default;
+  explicit FileRef(File* f) : f_(f) {}  // adopts a reference the caller owns
+  ~FileRef() { reset(); }
+  FileRef(FileRef&& o) : f_(o.release()) {}
+  FileRef& operator=(FileRef&& o) {
+    if (this != &o) {
+      reset();
+      f_ = o.release();
+    }
+    return *this;
+  }
+  FileRef(const FileRef&) = delete;
+  FileRef& operator=(const FileRef&) = delete;
+
+  File* get() const { return f_; }
+  File* operator->() const { return f_; }
+  explicit operator bool() const { return f_ != nullptr; }
+  File* release() {  // hand the reference to someone else (an fd table)
+    File* f = f_;
+    f_ = nullptr;
+    return f;
+  }
+  void reset();
+
+ private:
+  File* f_ = nullptr;
+};
+
+FileRef file_alloc();  // a blank File (type None), or empty if none is free
+Result<size_t> file_read(File* f, bool user_dst, u64 dst, size_t n);
+Result<size_t> file_write(File* f, bool user_src, u64 src, size_t n);
+Result<void> file_stat(File* f, struct stat* st);
+
+// The calling process's fd table. A reserved slot is taken (so no other
+// thread can get that fd) but not yet usable: lookups treat it as closed
+// until fd_install fills it, which lets a system call finish every step
+// that can fail before the fd becomes visible.
+FileRef fd_get(int fd);  // a new reference to the open file, empty if none
+Result<int> fd_reserve();
+void fd_install(int fd, File* f);  // fill a reserved slot, adopting f's ref
+void fd_unreserve(int fd);
+FileRef fd_take(int fd);  // remove fd from the table (close), empty if none
+
+// --------------------------------------------------------------- pipe.cpp
+// (see fs/pipe.h)

@@ -1,0 +1,230 @@
+// The write-ahead log: what makes every file-system operation all-or-nothing
+// across a crash.
+//
+// An operation (begin_op .. end_op) changes blocks only in the buffer cache
+// and records them with log_write. When the last operation running at the
+// time ends, the group of operations commits:
+//   1. copy every recorded block into the log area on disk;
+//   2. write the log header with the count and the home block numbers: this
+//      one block write is the commit point;
+//   3. write every block to its home location ("install");
+//   4. write the header again with a count of 0.
+// A crash before 2 leaves the old state (the home blocks were never
+// touched); a crash after 2 is finished at the next boot by replaying the
+// log (recover), which redoes 3 and 4. Replaying twice is harmless.
+//
+// Group commit: operations of many threads share one commit, which is what
+// makes small writes cheap. Each operation reserves MAXOPBLOCKS of log space
+// when it begins, so the log can never overflow in the middle of one; an
+// operation that does not fit waits for the next commit to empty the log.
+//
+// The log area is read and written with a private buffer straight through
+// the disk driver, not through the buffer cache: nothing else ever reads
+// those blocks, so caching them would only push real data out of the cache
+// and cost a disk read per block (bread) before each overwrite.
+#include <weft/fs.h>
+
+#include "dev/virtio_blk.h"
+#include "fs/buf.h"
+#include "fs/internal.h"
+#include "kalloc.h"
+#include "lib/kprintf.h"
+#include "lib/string.h"
+#include "proc.h"
+#include "sync/spinlock.h"
+
+namespace {
+
+// The header block, on disk and (as `blocks`/`n`) in memory.
+struct LogHeader {
+  u32 n;                    // blocks in the log; 0 means nothing committed
+  u32 block[LOGBLOCKS];     // home block number of log block i
+};
+static_assert(sizeof(LogHeader) <= BSIZE);
+
+struct Log {
+  Spinlock lock{"log"};
+  // set by log_init, constant afterwards:
+  u32 dev = 0;
+  u32 start = 0;     // the header block; log block i is at start + 1 + i
+  u32 capacity = 0;  // log blocks usable (<= LOGBLOCKS)
+  // guarded by lock:
+  int outstanding = 0;     // operations begun and not yet ended
+  bool committing = false; // a commit is writing; new operations wait
+  // Blocks recorded by the current group. Changed under lock by log_write;
+  // the committing thread reads them without the lock, which is safe
+  // because while committing is set no operation runs to change them.
+  u32 n = 0;
+  u32 block[LOGBLOCKS] = {};
+};
+
+constinit Log g_log;
+
+// The private buffer for log-area I/O. Only the thread that commits (or
+// recovers) uses it, and only one does at a time; the sleep lock is taken
+// anyway because the disk driver expects a locked buffer.
+constinit Buf g_logbuf;
+
+void log_area_rw(u32 blockno, bool write) {
+  g_logbuf.dev = g_log.dev;
+  g_logbuf.blockno = blockno;
+  virtio_blk_rw(&g_logbuf, write);
+}
+
+// Write the in-memory list of blocks to the header block. With a non-zero
+// count this is the commit point.
+void write_head() {
+  auto* h = reinterpret_cast<LogHeader*>(g_logbuf.data);
+  memset(g_logbuf.data, 0, BSIZE);
+  h->n = g_log.n;
+  for (u32 i = 0; i < g_log.n; i++) h->block[i] = g_log.block[i];
+  log_area_rw(g_log.start, true);
+}
+
+// Step 1: copy each recorded block from the cache into the log area. The
+// cached copies are pinned, so bread finds them without a disk read.
+void write_log_area() {
+  for (u32 i = 0; i < g_log.n; i++) {
+    Buf* home = bread(g_log.dev, g_log.block[i]);
+    memmove(g_logbuf.data, home->data, BSIZE);
+    brelse(home);
+    log_area_rw(g_log.start + 1 + i, true);
+  }
+}
+
+// Step 3 after a commit: the cache still holds the newest contents of every
+// logged block (pinned, and no operation runs while committing), so the
+// cached copy is simply written home and unpinned.
+void install_from_cache() {
+  for (u32 i = 0; i < g_log.n; i++) {
+    Buf* b = bread(g_log.dev, g_log.block[i]);
+    bwrite(b);
+    bunpin(b);
+    brelse(b);
+  }
+}
+
+// Step 3 at boot: the cache knows nothing, so copy from the log area.
+void install_from_log() {
+  for (u32 i = 0; i < g_log.n; i++) {
+    log_area_rw(g_log.start + 1 + i, false);
+    Buf* b = bread(g_log.dev, g_log.block[i]);
+    memmove(b->data, g_logbuf.data, BSIZE);
+    bwrite(b);
+    brelse(b);
+  }
+}
+
+void recover() {
+  SleepGuard g(g_logbuf.lock);
+  log_area_rw(g_log.start, false);
+  const auto* h = reinterpret_cast<const LogHeader*>(g_logbuf.data);
+  if (h->n > g_log.capacity) panic("log: corrupt header (%u blocks)", h->n);
+  g_log.n = h->n;
+  for (u32 i = 0; i < h->n; i++) {
+    if (h->block[i] >= g_sb.size) panic("log: corrupt header block %u", i);
+    g_log.block[i] = h->block[i];
+  }
+  if (g_log.n > 0) {
+    kprintf("fs: replaying %u logged blocks\n", g_log.n);
+    install_from_log();
+  }
+  g_log.n = 0;
+  write_head();
+}
+
+// Runs with committing set and no operation outstanding, so nobody else
+// touches g_log.n or g_log.block, and no lock is held: the disk I/O sleeps.
+void commit() {
+  if (g_log.n == 0) return;
+  SleepGuard g(g_logbuf.lock);
+  write_log_area();
+  write_head();  // the commit point
+  install_from_cache();
+  g_log.n = 0;
+  write_head();  // the log is empty again
+}
+
+}  // namespace
+
+void log_init(u32 dev, const superblock& sb) {
+  if (sb.nlog < 2) panic("log: no log area");
+  g_log.dev = dev;
+  g_log.start = sb.logstart;
+  g_log.capacity = sb.nlog - 1 < LOGBLOCKS ? sb.nlog - 1 : LOGBLOCKS;
+  // An operation must always fit in an empty log, or begin_op would wait
+  // forever.
+  if (g_log.capacity < MAXOPBLOCKS) panic("log: %u blocks is too small",
+                                          g_log.capacity);
+  g_logbuf.data = static_cast<u8*>(kalloc());
+  if (!g_logbuf.data) panic("log: no memory");
+  recover();
+}
+
+namespace {
+
+// Begin an operation if the log has room for it now; g_log.lock held. The
+// log must have room for what every running operation, this one included,
+// might still write: MAXOPBLOCKS each, on top of what the group has
+// recorded so far.
+bool try_begin_locked() {
+  u32 need = g_log.n + static_cast<u32>(g_log.outstanding + 1) * MAXOPBLOCKS;
+  if (g_log.committing || need > g_log.capacity) return false;
+  g_log.outstanding++;
+  return true;
+}
+
+}  // namespace
+
+void begin_op() {
+  SpinGuard g(g_log.lock);
+  // Otherwise wait for a commit to empty the log.
+  while (!try_begin_locked()) sleep(&g_log, g_log.lock);
+}
+
+bool try_begin_op() {
+  SpinGuard g(g_log.lock);
+  return try_begin_locked();
+}
+
+void end_op() {
+  bool do_commit = false;
+  {
+    SpinGuard g(g_log.lock);
+    ASSERT(g_log.outstanding > 0);
+    ASSERT(!g_log.committing);
+    g_log.outstanding--;
+    if (g_log.outstanding == 0) {
+      // The last operation of the group commits for all of them. Setting
+      // committing keeps new operations out until the log is empty again.
+      do_commit = true;
+      g_log.committing = true;
+    }
+  }
+  if (do_commit) {
+    commit();
+    SpinGuard g(g_log.lock);
+    g_log.committing = false;
+  }
+  // Either the log is empty now or this operation's reservation was given
+  // back: operations waiting in begin_op may fit. Woken after the lock is
+  // released (see the lock order in internal.h); a waiter that has not
+  // gone to sleep yet still holds g_log.lock, so it cannot miss this.
+  wakeup(&g_log);
+}
+
+void log_write(Buf* b) {
+  SpinGuard g(g_log.lock);
+  ASSERT(g_log.outstanding > 0);
+  // A block written twice by the group is logged once ("absorption"): the
+  // log holds the block's final contents, copied at commit time.
+  for (u32 i = 0; i < g_log.n; i++) {
+    if (g_log.block[i] == b->blockno) return;
+  }
+  // Reservations in begin_op guarantee room; running out means some
+  // operation wrote more than MAXOPBLOCKS blocks.
+  if (g_log.n >= g_log.capacity) panic("log: operation too large");
+  g_log.block[g_log.n++] = b->blockno;
+  // Until the commit, the cache holds the only copy of the new contents.
+  bpin(b);
+}

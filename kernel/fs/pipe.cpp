@@ -1,0 +1,168 @@
+// Pipes.
+//
+// A pipe is one page: a small header and a ring buffer of nearly 4 KiB.
+// nread and nwrite count every byte ever read and written, so the ring holds
+// nwrite - nread bytes starting at nread % kRingBytes; they are 64-bit and
+// never wrap in practice.
+//
+// Readers and writers sleep on the pipe and wake each other directly when
+// they make progress, not at the next timer tick. Each side counts its
+// sleepers so that the common case (nobody waiting) skips wakeup().
+//
+// Data is copied straight between user memory and the ring while the pipe
+// lock is held. That is allowed because the copy routines never sleep (they
+// take the address space's spin lock, after the pipe lock in the lock
+// order), and it has a useful property: the copy is done in pieces that
+// never cross a user page, so when a piece faults exactly the pieces before
+// it were transferred. A read that faults therefore never loses bytes out of
+// the pipe, and the byte counts returned are exact.
+#include "fs/pipe.h"
+
+#include <new>
+
+#include "arch/riscv64/riscv.h"
+#include "fs/internal.h"
+#include "kalloc.h"
+#include "proc.h"
+#include "sync/spinlock.h"
+#include "uaccess.h"
+
+namespace {
+constexpr size_t kHeaderBytes = 64;
+constexpr size_t kRingBytes = PGSIZE - kHeaderBytes;
+}  // namespace
+
+struct Pipe {
+  Spinlock lock{"pipe"};
+  // guarded by lock:
+  u64 nread = 0;   // bytes read so far; readers sleep on &nwrite
+  u64 nwrite = 0;  // bytes written so far; writers sleep on &nread
+  bool readopen = true;   // some File still has the read end
+  bool writeopen = true;  // some File still has the write end
+  u32 readers_waiting = 0;
+  u32 writers_waiting = 0;
+  u8 data[kRingBytes];
+};
+static_assert(sizeof(Pipe) <= PGSIZE);
+
+namespace {
+
+size_t min3(size_t a, size_t b, size_t c) {
+  size_t m = a < b ? a : b;
+  return m < c ? m : c;
+}
+
+// Bytes from addr to the end of its page: one piece of a copy never crosses
+// a page, so a fault means the piece was not copied at all.
+size_t page_room(u64 addr) { return PGSIZE - (addr & (PGSIZE - 1)); }
+
+}  // namespace
+
+Result<Pipe*> pipe_alloc() {
+  void* page = kalloc();
+  if (!page) return Error::NoMemory;
+  return new (page) Pipe;
+}
+
+void pipe_close(Pipe* p, bool writable) {
+  void* wake = nullptr;
+  bool free_it;
+  {
+    SpinGuard g(p->lock);
+    if (writable) {
+      p->writeopen = false;  // readers now see end of file
+      if (p->readers_waiting) wake = &p->nwrite;
+    } else {
+      p->readopen = false;  // writers now fail
+      if (p->writers_waiting) wake = &p->nread;
+    }
+    free_it = !p->readopen && !p->writeopen;
+  }
+  // wakeup() only compares the channel address, so it is harmless even if
+  // the other end is closed (and the page freed) meanwhile.
+  if (wake) wakeup(wake);
+  // Both ends closed means no File points here any more, so nobody can be
+  // inside pipe_read or pipe_write (they hold a File reference).
+  if (free_it) kfree(p);
+}
+
+Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
+  if (n == 0) return size_t{0};
+  Process* me = myproc();
+  for (;;) {
+    // Checked before taking the pipe lock: killed() may take the process
+    // lock, which comes before every file-system lock.
+    if (killed(me)) return Error::Interrupted;
+    size_t done = 0;
+    Result<void> copied;
+    bool wake_writers;
+    {
+      SpinGuard g(p->lock);
+      if (p->nread == p->nwrite) {
+        if (!p->writeopen) return size_t{0};  // end of file
+        p->readers_waiting++;
+        sleep(&p->nwrite, p->lock);
+        p->readers_waiting--;
+        continue;
+      }
+      while (done < n && p->nread != p->nwrite) {
+        size_t at = p->nread % kRingBytes;
+        size_t len = min3(n - done, p->nwrite - p->nread, kRingBytes - at);
+        if (len > page_room(dst + done)) len = page_room(dst + done);
+        copied = copy_to(user_dst, dst + done, p->data + at, len);
+        if (!copied) break;
+        p->nread += len;
+        done += len;
+      }
+      wake_writers = done > 0 && p->writers_waiting > 0;
+    }
+    // After the lock (lock order). A writer that has not gone to sleep yet
+    // is still before its check of the ring, which it does under the lock,
+    // so it sees the room made here.
+    if (wake_writers) wakeup(&p->nread);
+    if (done == 0) return copied.error();
+    return done;
+  }
+}
+
+// Returns n, or the bytes written before a fault; -1 (an error) if the last
+// reader goes away or the process is killed, even after a partial write, as
+// a writer cannot know which of its bytes anyone will read.
+Result<size_t> pipe_write(Pipe* p, bool user_src, u64 src, size_t n) {
+  Process* me = myproc();
+  size_t done = 0;
+  while (done < n) {
+    if (killed(me)) return Error::Interrupted;
+    Result<void> copied;
+    bool wake_readers;
+    {
+      SpinGuard g(p->lock);
+      if (!p->readopen) return Error::Pipe;
+      if (p->nwrite - p->nread == kRingBytes) {
+        // Full. The readers were woken when these bytes went in.
+        p->writers_waiting++;
+        sleep(&p->nread, p->lock);
+        p->writers_waiting--;
+        continue;
+      }
+      size_t before = done;
+      while (done < n && p->nwrite - p->nread < kRingBytes) {
+        size_t at = p->nwrite % kRingBytes;
+        size_t room = kRingBytes - (p->nwrite - p->nread);
+        size_t len = min3(n - done, room, kRingBytes - at);
+        if (len > page_room(src + done)) len = page_room(src + done);
+        copied = copy_from(p->data + at, user_src, src + done, len);
+        if (!copied) break;
+        p->nwrite += len;
+        done += len;
+      }
+      wake_readers = done > before && p->readers_waiting > 0;
+    }
+    if (wake_readers) wakeup(&p->nwrite);
+    if (!copied) {
+      if (done > 0) return done;
+      return copied.error();
+    }
+  }
+  return done;
+}

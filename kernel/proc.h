@@ -1,0 +1,152 @@
+// Processes, threads and harts.
+//
+// Lock order (take left before right, never the reverse):
+//   g_wait_lock -> Process::lock -> Thread::lock -> run-queue lock
+// AddressSpace::lock_, FdTable::lock, Process::cwd_lock, the file-system
+// locks and the device locks are never held while taking any of the above,
+// except that sleep() takes Thread::lock while its condition lock is held.
+#pragma once
+
+#include <atomic>
+
+#include <weft/param.h>
+
+#include "arch/riscv64/riscv.h"
+#include "lib/list.h"
+#include "lib/types.h"
+#include "sync/spinlock.h"
+
+class AddressSpace;
+struct File;
+struct Inode;
+struct Process;
+
+// Registers saved when a thread traps in from user mode. Lives in the Thread;
+// the trap entry in trap.S knows the offsets: x1..x31 at (i-1)*8.
+struct TrapFrame {
+  u64 ra, sp, gp, tp, t0, t1, t2, s0, s1;
+  u64 a0, a1, a2, a3, a4, a5, a6, a7;
+  u64 s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  u64 t3, t4, t5, t6;
+  u64 epc;        // 248: user pc
+  u64 kernel_sp;  // 256: top of this thread's kernel stack
+  u64 kernel_tp;  // 264: the Cpu this thread last returned to user from
+};
+
+// Callee-saved registers for swtch(), plus the user's floating-point state
+// (the kernel itself never touches FP registers, so they always hold the
+// state of the thread that last ran in user mode on this hart).
+struct Context {
+  u64 ra, sp;
+  u64 s[12];
+  u64 f[32];
+  u64 fcsr;
+};
+
+// Unused -> Embryo (being set up) -> Runnable <-> Running <-> Sleeping;
+// Running -> Zombie when it ends; the scheduler that switched away from a
+// Zombie frees its stack and makes the slot Unused.
+enum class ThreadState : int { Unused, Embryo, Runnable, Running, Sleeping, Zombie };
+
+struct Thread {
+  Spinlock lock{"thread"};
+  // guarded by lock:
+  // state and chan are also read without the lock by wakeup()'s first
+  // pass, hence atomic; every change is made with the lock held.
+  std::atomic<ThreadState> state{ThreadState::Unused};
+  std::atomic<void*> chan{nullptr};  // what it sleeps on
+  int hart = -1;         // where it runs, -1 if not running
+  // set at creation, constant until the slot is freed:
+  int tid = 0;
+  Process* proc = nullptr;
+  u8* kstack = nullptr;  // one page
+  // owned by the thread itself (or by the creator before it first runs):
+  TrapFrame tf;
+  Context ctx;
+  ListNode runq_node;    // guarded by the run-queue lock
+};
+
+struct FdTable {
+  Spinlock lock{"fdtable"};
+  File* files[NOFILE] = {};  // guarded by lock
+};
+
+enum class ProcState : int { Unused, Alive, Zombie };
+
+struct Process {
+  Spinlock lock{"proc"};
+  // guarded by lock:
+  ProcState state = ProcState::Unused;
+  int pid = 0;
+  bool killed = false;
+  int xstatus = 0;
+  // Threads not yet cleaned up by a scheduler. Incremented under lock when
+  // a thread is created, decremented by the scheduler after it has switched
+  // away from a dead thread for good.
+  std::atomic<int> nthreads{0};
+  // guarded by g_wait_lock:
+  Process* parent = nullptr;
+  // set at creation (exec replaces as under lock; only this process's own
+  // threads read it):
+  AddressSpace* as = nullptr;
+  char name[16] = {};
+  FdTable fds;                 // its own lock
+  Spinlock cwd_lock{"cwd"};
+  Inode* cwd = nullptr;        // guarded by cwd_lock
+};
+
+// Per-hart state, reached through the tp register.
+struct Cpu {
+  Thread* thread = nullptr;    // running thread, or nullptr in the scheduler
+  Context sched_ctx;           // swtch() here to enter the scheduler
+  int noff = 0;                // push_off() depth
+  bool intena = false;         // interrupts on before the first push_off()
+  int hartid = -1;
+  int index = 0;               // 0 for the boot hart
+  std::atomic<int> idle{0};    // waiting in wfi; wake with an IPI
+  AddressSpace* as = nullptr;  // what satp points at (nullptr: kernel table)
+  u32 asid_gen[2 * NPROC] = {};  // ASID generations this hart has flushed
+};
+
+extern Cpu g_cpus[NCPU];
+extern int g_ncpu;
+extern Process g_procs[NPROC];
+extern Thread g_threads[NTHR];
+extern Spinlock g_wait_lock;  // guards every Process::parent; wait() sleeps on it
+
+inline Cpu* mycpu() { return reinterpret_cast<Cpu*>(read_tp()); }
+Thread* current();             // the running thread (interrupt-safe read)
+inline Process* myproc() { return current()->proc; }
+
+// Scheduling
+[[noreturn]] void scheduler();
+void sched();                  // switch to the scheduler; caller holds only t->lock
+void yield();
+void make_runnable_locked(Thread* t);  // caller holds t->lock
+// Sleep on chan, releasing lk while asleep; lk is held again on return.
+void sleep(void* chan, Spinlock& lk);
+void wakeup(void* chan);       // wake every thread sleeping on chan
+void wake_idle_hart();         // IPI some idle hart if there is one
+
+// Processes
+void proc_init();
+void user_init();              // the first process (runs /init)
+int fork();
+[[noreturn]] void exit(int status);
+int wait(u64 status_addr);
+int kill(int pid);
+bool killed(Process* p);
+void set_killed(Process* p);
+void procdump();               // Ctrl-P
+extern Process* g_initproc;
+extern u64 g_ticks;            // timer ticks since boot, guarded by g_tick_lock
+extern Spinlock g_tick_lock;
+void clock_tick();             // the boot hart's timer interrupt
+
+// Architecture hooks
+extern "C" void swtch(Context* from, Context* to);
+extern "C" [[noreturn]] void user_return(TrapFrame* tf);
+[[noreturn]] void return_to_user();
+void trap_init_hart();         // stvec, interrupt enables, first timer
+void set_next_timer();
+extern u64 g_tick_interval;    // in `time` units (10 MHz)

@@ -1,0 +1,167 @@
+// The scheduler: one run queue of threads shared by every hart, sleep and
+// wakeup on channels, and idle harts that wait in wfi.
+//
+// A thread switches away only while holding its own Thread::lock (and no
+// other lock), and the scheduler that switched to it releases that lock; so
+// the lock is held across swtch() and no other hart can run the thread
+// until its registers are saved. A thread picked up again on another hart
+// releases the lock from there.
+#include "arch/riscv64/sbi.h"
+#include "kalloc.h"
+#include "lib/kprintf.h"
+#include "proc.h"
+#include "vm.h"
+
+Cpu g_cpus[NCPU];
+int g_ncpu = 0;
+
+namespace {
+Spinlock g_runq_lock{"runq"};
+IntrusiveList<Thread, &Thread::runq_node> g_runq;  // guarded by g_runq_lock
+
+void runq_push(Thread* t) {
+  SpinGuard g(g_runq_lock);
+  g_runq.push_back(t);
+}
+
+// A dead thread's hart has left its stack and its address space: free the
+// stack now, so that at most one stale stack exists per hart at any time.
+void reap_thread(Thread* t) {
+  vm_switch_to(nullptr);  // the space may be freed as soon as nthreads drops
+  kfree(t->kstack);
+  t->kstack = nullptr;
+  Process* p = t->proc;
+  t->proc = nullptr;
+  t->tid = 0;
+  t->state = ThreadState::Unused;
+  t->lock.release();
+  p->nthreads.fetch_sub(1);
+}
+
+// Nothing to run: sleep until an interrupt. wfi is executed with interrupts
+// off so that an IPI arriving between the queue check and the wfi still
+// ends the wait (wfi wakes on a pending interrupt whatever sstatus.SIE is).
+void idle(Cpu* c) {
+  // Let go of the last address space: it may be freed while we sleep.
+  vm_switch_to(nullptr);
+  c->idle.store(1);
+  bool empty;
+  {
+    SpinGuard g(g_runq_lock);
+    empty = g_runq.empty();
+  }
+  if (empty) asm volatile("wfi");
+  c->idle.store(0);
+  intr_on();  // take the interrupt that woke us
+  intr_off();
+}
+}  // namespace
+
+Thread* current() {
+  push_off();
+  Thread* t = mycpu()->thread;
+  pop_off();
+  return t;
+}
+
+void wake_idle_hart() {
+  Cpu* me = mycpu();
+  for (int i = 0; i < g_ncpu; i++) {
+    Cpu* c = &g_cpus[i];
+    if (c != me && c->idle.load() && c->idle.exchange(0) == 1) {
+      sbi_send_ipi(1ull << c->hartid);
+      return;
+    }
+  }
+}
+
+void make_runnable_locked(Thread* t) {
+  t->state = ThreadState::Runnable;
+  runq_push(t);
+  wake_idle_hart();
+}
+
+void scheduler() {
+  Cpu* c = mycpu();
+  intr_off();
+  for (;;) {
+    Thread* t;
+    {
+      SpinGuard g(g_runq_lock);
+      t = g_runq.pop_front();
+    }
+    if (!t) {
+      idle(c);
+      continue;
+    }
+    t->lock.acquire();  // released by the thread itself (see top of file)
+    if (t->state != ThreadState::Runnable)
+      panic("scheduler: tid %d in run queue in state %d", t->tid,
+            static_cast<int>(t->state.load()));
+    t->state = ThreadState::Running;
+    t->hart = c->hartid;
+    c->thread = t;
+    vm_switch_to(t->proc->as);
+    swtch(&c->sched_ctx, &t->ctx);
+    c->thread = nullptr;
+    t->hart = -1;
+    if (t->state == ThreadState::Zombie)
+      reap_thread(t);
+    else
+      t->lock.release();
+  }
+}
+
+void sched() {
+  Thread* t = current();
+  Cpu* c = mycpu();
+  if (!t->lock.holding()) panic("sched: thread lock not held");
+  if (c->noff != 1) panic("sched: %d locks held", c->noff);
+  if (t->state == ThreadState::Running) panic("sched: still running");
+  if (intr_enabled()) panic("sched: interrupts on");
+  bool intena = c->intena;
+  swtch(&t->ctx, &c->sched_ctx);
+  mycpu()->intena = intena;  // possibly another hart now
+}
+
+void yield() {
+  {
+    // Nobody else wants a hart: keep running, no switch.
+    SpinGuard g(g_runq_lock);
+    if (g_runq.empty()) return;
+  }
+  Thread* t = current();
+  t->lock.acquire();
+  t->state = ThreadState::Runnable;
+  runq_push(t);
+  sched();
+  t->lock.release();
+}
+
+// The caller holds lk, which protects the condition it waits for; a waker
+// must hold lk when it calls wakeup(). The thread marks itself Sleeping
+// before letting go of lk, so a wakeup cannot slip in between.
+void sleep(void* chan, Spinlock& lk) {
+  Thread* t = current();
+  t->lock.acquire();
+  t->chan = chan;
+  t->state = ThreadState::Sleeping;
+  lk.release();
+  sched();
+  t->chan = nullptr;
+  t->lock.release();
+  lk.acquire();
+}
+
+void wakeup(void* chan) {
+  Thread* me = mycpu()->thread;
+  for (Thread& t : g_threads) {
+    // Cheap unlocked look first; the sleeper set both fields before
+    // releasing the condition lock the caller now holds.
+    if (&t == me || t.state.load(std::memory_order_relaxed) != ThreadState::Sleeping ||
+        t.chan.load(std::memory_order_relaxed) != chan)
+      continue;
+    SpinGuard g(t.lock);
+    if (t.state == ThreadState::Sleeping && t.chan == chan) make_runnable_locked(&t);
+  }
+}

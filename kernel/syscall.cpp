@@ -1,0 +1,63 @@
+#include "syscall.h"
+
+#include <weft/syscall.h>
+
+#include "lib/kprintf.h"
+#include "proc.h"
+#include "syscalls/syscalls.h"
+#include "uaccess.h"
+
+u64 arg_raw(int n) {
+  const TrapFrame& tf = current()->tf;
+  switch (n) {
+    case 0: return tf.a0;
+    case 1: return tf.a1;
+    case 2: return tf.a2;
+    case 3: return tf.a3;
+    case 4: return tf.a4;
+    case 5: return tf.a5;
+  }
+  panic("arg_raw: bad argument index %d", n);
+}
+
+Result<size_t> arg_str(int n, char* buf, size_t max) {
+  return copy_in_str(buf, arg_raw(n), max);
+}
+
+namespace {
+i64 dispatch(u64 num) {
+  switch (num) {
+    case SYS_fork: return sys_fork();
+    case SYS_exit: return sys_exit();
+    case SYS_wait: return sys_wait();
+    case SYS_pipe: return sys_pipe();
+    case SYS_read: return sys_read();
+    case SYS_kill: return sys_kill();
+    case SYS_exec: return sys_exec();
+    case SYS_fstat: return sys_fstat();
+    case SYS_chdir: return sys_chdir();
+    case SYS_dup: return sys_dup();
+    case SYS_getpid: return sys_getpid();
+    case SYS_sbrk: return sys_sbrk();
+    case SYS_sleep: return sys_sleep();
+    case SYS_uptime: return sys_uptime();
+    case SYS_open: return sys_open();
+    case SYS_write: return sys_write();
+    case SYS_mknod: return sys_mknod();
+    case SYS_unlink: return sys_unlink();
+    case SYS_link: return sys_link();
+    case SYS_mkdir: return sys_mkdir();
+    case SYS_close: return sys_close();
+    case SYS_halt: return sys_halt();
+    case SYS_freepages: return sys_freepages();
+    case SYS_procinfo: return sys_procinfo();
+    case SYS_bootargs: return sys_bootargs();
+    default: return -1;  // unknown numbers are an ordinary error
+  }
+}
+}  // namespace
+
+void syscall() {
+  TrapFrame& tf = current()->tf;
+  tf.a0 = static_cast<u64>(dispatch(tf.a7));
+}

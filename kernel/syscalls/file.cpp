@@ -1,0 +1,371 @@
+// The file system calls.
+//
+// Conventions kept by every handler here:
+// - Path and struct arguments are copied into kernel memory once (arg_str,
+//   copy_out of a filled kernel struct); only the copy is used, so another
+//   thread changing the user memory meanwhile changes nothing.
+// - An fd is turned into a counted File reference (fd_get, a FileRef) under
+//   the table's lock, and the handler uses only that reference.
+// - A new fd is reserved first and installed last, when nothing can fail any
+//   more: other threads never see a half-made fd.
+// - Every change to the disk is inside begin_op/end_op, and an error path
+//   undoes what the operation did so far (a failed create leaves no entry
+//   and no inode behind).
+// - read/write return the bytes transferred before a bad address was hit,
+//   and -1 only if nothing was transferred.
+#include <fcntl.h>
+#include <stat.h>
+#include <weft/fs.h>
+#include <weft/param.h>
+
+#include "fs/fs.h"
+#include "fs/internal.h"
+#include "fs/pipe.h"
+#include "lib/kprintf.h"
+#include "lib/string.h"
+#include "proc.h"
+#include "syscall.h"
+#include "syscalls/syscalls.h"
+#include "uaccess.h"
+
+namespace {
+
+// Make path a new inode of the given type and return it locked. For
+// open(O_CREATE) (type T_FILE) an existing file or device is returned
+// instead; anything else existing is an error.
+Result<Inode*> create(const char* path, i16 type, i16 major, i16 minor) {
+  char name[DIRSIZ + 1];
+  Inode* dp = TRY(nameiparent(path, name));
+  ilock(dp);
+  auto found = dirlookup(dp, name, nullptr);
+  if (found) {
+    iunlockput(dp);
+    Inode* ip = found.value();
+    ilock(ip);
+    if (type == T_FILE && (ip->type == T_FILE || ip->type == T_DEVICE))
+      return ip;
+    iunlockput(ip);
+    return Error::Exists;
+  }
+  if (found.error() != Error::NotFound) {  // e.g. the inode cache is full
+    iunlockput(dp);
+    return found.error();
+  }
+  auto made = ialloc(dp->dev, type);
+  if (!made) {
+    iunlockput(dp);
+    return made.error();
+  }
+  Inode* ip = made.value();
+  ilock(ip);
+  ip->major = major;
+  ip->minor = minor;
+  ip->nlink = 1;
+  iupdate(ip);
+  Result<void> linked;
+  if (type == T_DIR) {
+    // "." does not count as a link to the directory itself: a count that
+    // included its own entry could never reach 0.
+    linked = dirlink(ip, ".", ip->inum);
+    if (linked) linked = dirlink(ip, "..", dp->inum);
+  }
+  if (linked) linked = dirlink(dp, name, ip->inum);
+  if (!linked) {
+    // Out of blocks (or dp was unlinked): with no links, the last iput
+    // frees the inode and whatever blocks it got.
+    ip->nlink = 0;
+    iupdate(ip);
+    iunlockput(ip);
+    iunlockput(dp);
+    return linked.error();
+  }
+  if (type == T_DIR) {
+    dp->nlink++;  // the new directory's ".."
+    iupdate(dp);
+  }
+  iunlockput(dp);
+  return ip;
+}
+
+bool is_dot_name(const char* name) {
+  return strncmp(name, ".", DIRSIZ) == 0 || strncmp(name, "..", DIRSIZ) == 0;
+}
+
+// Path argument n, copied in. False if the pointer is bad or the string
+// does not fit in MAXPATH bytes.
+bool arg_path(int n, char (&path)[MAXPATH]) {
+  return arg_str(n, path, MAXPATH).ok();
+}
+
+}  // namespace
+
+i64 sys_read() {
+  int fd = arg_int(0);
+  u64 dst = arg_raw(1);
+  int n = arg_int(2);
+  if (n < 0) return -1;
+  FileRef f = fd_get(fd);
+  if (!f) return -1;
+  return sysret(file_read(f.get(), true, dst, static_cast<size_t>(n)));
+}
+
+i64 sys_write() {
+  int fd = arg_int(0);
+  u64 src = arg_raw(1);
+  int n = arg_int(2);
+  if (n < 0) return -1;
+  FileRef f = fd_get(fd);
+  if (!f) return -1;
+  return sysret(file_write(f.get(), true, src, static_cast<size_t>(n)));
+}
+
+i64 sys_close() {
+  FileRef f = fd_take(arg_int(0));
+  return f ? 0 : -1;  // f's reference, the table's, is dropped here
+}
+
+i64 sys_dup() {
+  FileRef f = fd_get(arg_int(0));
+  if (!f) return -1;
+  auto fd = fd_reserve();
+  if (!fd) return -1;
+  fd_install(fd.value(), f.release());
+  return fd.value();
+}
+
+i64 sys_fstat() {
+  FileRef f = fd_get(arg_int(0));
+  UserOut<struct stat> dst{arg_raw(1)};
+  if (!f) return -1;
+  struct stat st;
+  memset(&st, 0, sizeof(st));  // no kernel stack bytes in the padding
+  if (!file_stat(f.get(), &st)) return -1;
+  return sysret(write_user(dst, st));
+}
+
+i64 sys_pipe() {
+  struct PipeFds {
+    int read_fd;
+    int write_fd;
+  };
+  UserOut<PipeFds> dst{arg_raw(0)};
+  FileRef rf = file_alloc();
+  FileRef wf = file_alloc();
+  if (!rf || !wf) return -1;
+  auto p = pipe_alloc();
+  if (!p) return -1;
+  // From here on, dropping rf and wf closes the pipe's ends (and frees it).
+  rf->type = File::Type::Pipe;
+  rf->readable = true;
+  rf->pipe = p.value();
+  wf->type = File::Type::Pipe;
+  wf->writable = true;
+  wf->pipe = p.value();
+  auto rfd = fd_reserve();
+  if (!rfd) return -1;
+  auto wfd = fd_reserve();
+  if (!wfd) {
+    fd_unreserve(rfd.value());
+    return -1;
+  }
+  if (!write_user(dst, PipeFds{rfd.value(), wfd.value()})) {
+    fd_unreserve(rfd.value());
+    fd_unreserve(wfd.value());
+    return -1;
+  }
+  fd_install(rfd.value(), rf.release());
+  fd_install(wfd.value(), wf.release());
+  return 0;
+}
+
+i64 sys_open() {
+  char path[MAXPATH];
+  if (!arg_path(0, path)) return -1;
+  int omode = arg_int(1);
+  // Everything that can run out is taken before the operation begins, so
+  // that a failure needs no disk undo.
+  FileRef f = file_alloc();
+  if (!f) return -1;
+  auto fd = fd_reserve();
+  if (!fd) return -1;
+
+  begin_op();
+  Result<Inode*> r = (omode & O_CREATE) ? create(path, T_FILE, 0, 0)
+                                        : lookup(path);
+  if (r && !(omode & O_CREATE)) ilock(r.value());
+  bool ok = r.ok();
+  Inode* ip = ok ? r.value() : nullptr;
+  if (ok && ip->type == T_DIR && omode != O_RDONLY) ok = false;
+  if (ok && ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV))
+    ok = false;
+  if (!ok) {
+    if (ip) iunlockput(ip);
+    end_op();
+    fd_unreserve(fd.value());
+    return -1;
+  }
+
+  if (ip->type == T_DEVICE) {
+    f->type = File::Type::Device;
+    f->major = ip->major;
+  } else {
+    f->type = File::Type::Inode;
+    f->off = 0;
+  }
+  f->ip = ip;  // the reference from lookup/create now belongs to f
+  f->readable = !(omode & O_WRONLY);
+  f->writable = (omode & O_WRONLY) || (omode & O_RDWR);
+  if ((omode & O_TRUNC) && ip->type == T_FILE) itrunc(ip);
+  iunlock(ip);
+  end_op();
+
+  fd_install(fd.value(), f.release());
+  return fd.value();
+}
+
+i64 sys_mknod() {
+  char path[MAXPATH];
+  if (!arg_path(0, path)) return -1;
+  int major = arg_int(1);
+  int minor = arg_int(2);
+  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff) return -1;
+  begin_op();
+  auto r = create(path, T_DEVICE, static_cast<i16>(major),
+                  static_cast<i16>(minor));
+  if (r) iunlockput(r.value());
+  end_op();
+  return r ? 0 : -1;
+}
+
+i64 sys_mkdir() {
+  char path[MAXPATH];
+  if (!arg_path(0, path)) return -1;
+  begin_op();
+  auto r = create(path, T_DIR, 0, 0);
+  if (r) iunlockput(r.value());
+  end_op();
+  return r ? 0 : -1;
+}
+
+i64 sys_chdir() {
+  char path[MAXPATH];
+  if (!arg_path(0, path)) return -1;
+  Process* p = myproc();
+  begin_op();
+  auto r = lookup(path);
+  if (!r) {
+    end_op();
+    return -1;
+  }
+  Inode* ip = r.value();
+  ilock(ip);
+  if (ip->type != T_DIR) {
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
+  iunlock(ip);
+  Inode* old;
+  {
+    SpinGuard g(p->cwd_lock);
+    old = p->cwd;
+    p->cwd = ip;
+  }
+  // After the lock: iput may sleep (and may free an unlinked directory).
+  if (old) iput(old);
+  end_op();
+  return 0;
+}
+
+i64 sys_link() {
+  char old_path[MAXPATH];
+  char new_path[MAXPATH];
+  char name[DIRSIZ + 1];
+  if (!arg_path(0, old_path) || !arg_path(1, new_path)) return -1;
+  begin_op();
+  auto r = lookup(old_path);
+  if (!r) {
+    end_op();
+    return -1;
+  }
+  Inode* ip = r.value();
+  ilock(ip);
+  // No links to directories (they would make cycles), and nlink must not
+  // overflow its 16 bits.
+  if (ip->type == T_DIR || ip->nlink == 0x7fff) {
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
+  // Count the link first and drop the lock: the new parent may be an
+  // ancestor of ip, and locks go parent before child.
+  ip->nlink++;
+  iupdate(ip);
+  iunlock(ip);
+
+  Result<void> linked = Error::NotFound;
+  auto parent = nameiparent(new_path, name);
+  if (parent) {
+    Inode* dp = parent.value();
+    ilock(dp);
+    linked = dp->dev == ip->dev ? dirlink(dp, name, ip->inum)
+                                : Result<void>(Error::Invalid);
+    iunlockput(dp);
+  }
+  if (!linked) {
+    ilock(ip);
+    ip->nlink--;
+    iupdate(ip);
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
+  iput(ip);
+  end_op();
+  return 0;
+}
+
+i64 sys_unlink() {
+  char path[MAXPATH];
+  char name[DIRSIZ + 1];
+  if (!arg_path(0, path)) return -1;
+  begin_op();
+  auto parent = nameiparent(path, name);
+  if (!parent) {
+    end_op();
+    return -1;
+  }
+  Inode* dp = parent.value();
+  ilock(dp);
+  u32 off = 0;
+  auto found = is_dot_name(name) ? Result<Inode*>(Error::Invalid)
+                                 : dirlookup(dp, name, &off);
+  if (!found) {
+    iunlockput(dp);
+    end_op();
+    return -1;
+  }
+  Inode* ip = found.value();
+  ilock(ip);
+  if (ip->nlink < 1) panic("unlink: inode %u has no links", ip->inum);
+  if (ip->type == T_DIR && !dir_is_empty(ip)) {
+    iunlockput(ip);
+    iunlockput(dp);
+    end_op();
+    return -1;
+  }
+  dirent empty{};
+  auto w = writei(dp, false, reinterpret_cast<u64>(&empty), off, sizeof(empty));
+  // The entry's block exists, so overwriting it allocates nothing.
+  ASSERT(w.ok() && w.value() == sizeof(empty));
+  if (ip->type == T_DIR) {
+    dp->nlink--;  // ip's ".." no longer points at dp
+    iupdate(dp);
+  }
+  iunlockput(dp);
+  ip->nlink--;
+  iupdate(ip);
+  iunlockput(ip);  // frees the inode if no fd has it open
+  end_op();
+  return 0;
+}

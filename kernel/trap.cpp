@@ -1,0 +1,127 @@
+// Trap handling: system calls, faults and interrupts, from user mode and
+// from the kernel. The assembly half is arch/riscv64/trap.S.
+#include "arch/riscv64/plic.h"
+#include "arch/riscv64/riscv.h"
+#include "dev/uart.h"
+#include "dev/virtio_blk.h"
+#include "lib/kprintf.h"
+#include "memlayout.h"
+#include "proc.h"
+#include "syscall.h"
+
+extern "C" void trap_vector();
+
+u64 g_ticks = 0;
+Spinlock g_tick_lock{"ticks"};
+u64 g_tick_interval = TIMEBASE_HZ / 100;
+
+namespace {
+constexpr u64 CSR_STIMECMP = 0x14d;
+
+enum class Irq { None, Timer, Other };
+
+Irq handle_interrupt(u64 cause) {
+  switch (cause & ~SCAUSE_INTR) {
+    case IRQ_S_TIMER:
+      set_next_timer();
+      if (mycpu()->index == 0) clock_tick();
+      return Irq::Timer;
+    case IRQ_S_SOFT:
+      // An IPI only wakes an idle hart; nothing else to do.
+      CSR_CLEAR(sip, SIE_SSIE);
+      return Irq::Other;
+    case IRQ_S_EXT: {
+      u32 irq = plic_claim();
+      if (irq == UART0_IRQ)
+        uart_intr();
+      else if (irq == VIRTIO0_IRQ)
+        virtio_blk_intr();
+      if (irq) plic_complete(irq);
+      return Irq::Other;
+    }
+  }
+  return Irq::None;
+}
+
+const char* cause_name(u64 cause) {
+  switch (cause) {
+    case 0: return "misaligned fetch";
+    case 1: return "fetch access fault";
+    case 2: return "illegal instruction";
+    case 3: return "breakpoint";
+    case 4: return "misaligned load";
+    case 5: return "load access fault";
+    case 6: return "misaligned store";
+    case 7: return "store access fault";
+    case 12: return "instruction page fault";
+    case 13: return "load page fault";
+    case 15: return "store page fault";
+  }
+  return "unknown trap";
+}
+}  // namespace
+
+void clock_tick() {
+  SpinGuard g(g_tick_lock);
+  g_ticks++;
+  wakeup(&g_ticks);
+}
+
+void set_next_timer() {
+  asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(read_time() + g_tick_interval));
+}
+
+void trap_init_hart() {
+  CSR_WRITE(stvec, reinterpret_cast<u64>(trap_vector));
+  CSR_WRITE(sscratch, 0);
+  CSR_SET(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);
+  // User programs may read the time CSR directly (cheap benchmarks).
+  CSR_WRITE(scounteren, 0x7);
+  set_next_timer();
+}
+
+extern "C" void user_trap(TrapFrame* tf) {
+  u64 cause = CSR_READ(scause);
+  Process* p = myproc();
+  if (cause == EXC_ECALL_U) {
+    tf->epc += 4;  // return past the ecall
+    if (killed(p)) exit(-1);
+    intr_on();
+    syscall();
+  } else if (cause & SCAUSE_INTR) {
+    if (handle_interrupt(cause) == Irq::Timer) yield();
+  } else {
+    kprintf("pid %d tid %d (%s): %s at address %p, pc %p\n", p->pid,
+            current()->tid, p->name, cause_name(cause),
+            reinterpret_cast<void*>(CSR_READ(stval)),
+            reinterpret_cast<void*>(tf->epc));
+    set_killed(p);
+  }
+  if (killed(p)) exit(-1);
+  return_to_user();
+}
+
+void return_to_user() {
+  intr_off();
+  Thread* t = current();
+  t->tf.kernel_tp = read_tp();
+  // sret goes to user mode (SPP = 0) with interrupts on (SPIE = 1).
+  CSR_CLEAR(sstatus, SSTATUS_SPP);
+  CSR_SET(sstatus, SSTATUS_SPIE);
+  user_return(&t->tf);
+}
+
+struct KernelFrame;  // the frame trap.S builds; only its address is used
+
+extern "C" void kernel_trap(KernelFrame*) {
+  u64 cause = CSR_READ(scause);
+  u64 sstatus = CSR_READ(sstatus);
+  if (!(sstatus & SSTATUS_SPP)) panic("kernel_trap: not from supervisor mode");
+  if (!(cause & SCAUSE_INTR))
+    panic("kernel trap: %s (scause %lu) at pc %p, stval %p", cause_name(cause),
+          cause, reinterpret_cast<void*>(CSR_READ(sepc)),
+          reinterpret_cast<void*>(CSR_READ(stval)));
+  if (handle_interrupt(cause) == Irq::Timer && mycpu()->thread &&
+      mycpu()->thread->state == ThreadState::Running)
+    yield();  // preempt a thread running in the kernel, too
+}

@@ -1,0 +1,73 @@
+#include "uaccess.h"
+
+#include "arch/riscv64/riscv.h"
+#include "lib/string.h"
+#include "proc.h"
+#include "vm.h"
+
+namespace {
+// Copy between kernel memory and the current address space, one page at a
+// time, each under the space's lock (see uaccess.h for why that is safe).
+// to_user: kernel -> user. Returns false at the first unusable page.
+bool copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
+  AddressSpace* as = myproc()->as;
+  while (n > 0) {
+    size_t chunk = PGSIZE - (uaddr & (PGSIZE - 1));
+    if (chunk > n) chunk = n;
+    {
+      SpinGuard g(as->lock_);
+      u64 pa = as->user_pa_locked(uaddr, to_user);
+      if (!pa) return false;
+      void* p = reinterpret_cast<void*>(pa);
+      if (to_user)
+        memcpy(p, kbuf, chunk);
+      else
+        memcpy(kbuf, p, chunk);
+    }
+    uaddr += chunk, kbuf += chunk, n -= chunk;
+  }
+  return true;
+}
+}  // namespace
+
+Result<void> copy_in(void* dst, u64 usrc, size_t n) {
+  if (usrc + n < usrc) return Error::Fault;
+  if (!copy_user(usrc, static_cast<u8*>(dst), n, false)) return Error::Fault;
+  return {};
+}
+
+Result<void> copy_out(u64 udst, const void* src, size_t n) {
+  if (udst + n < udst) return Error::Fault;
+  if (!copy_user(udst, static_cast<u8*>(const_cast<void*>(src)), n, true))
+    return Error::Fault;
+  return {};
+}
+
+Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max) {
+  AddressSpace* as = myproc()->as;
+  size_t len = 0;
+  while (len < max) {
+    SpinGuard g(as->lock_);
+    u64 pa = as->user_pa_locked(usrc + len, false);
+    if (!pa) return Error::Fault;
+    const char* p = reinterpret_cast<const char*>(pa);
+    size_t room = PGSIZE - ((usrc + len) & (PGSIZE - 1));
+    for (size_t i = 0; i < room && len < max; i++, len++) {
+      dst[len] = p[i];
+      if (p[i] == 0) return len;
+    }
+  }
+  return Error::Invalid;  // no NUL within max bytes
+}
+
+Result<void> copy_to(bool user, u64 dst, const void* src, size_t n) {
+  if (user) return copy_out(dst, src, n);
+  memmove(reinterpret_cast<void*>(dst), src, n);
+  return {};
+}
+
+Result<void> copy_from(void* dst, bool user, u64 src, size_t n) {
+  if (user) return copy_in(dst, src, n);
+  memmove(dst, reinterpret_cast<const void*>(src), n);
+  return {};
+}

@@ -1,0 +1,183 @@
+// Formatted output.
+//
+// The text of one call is collected in a buffer on the stack and handed to
+// the kernel with as few writes as possible: one, unless it is longer than
+// the buffer. Several processes printing to the console at once then mix
+// whole lines rather than single characters.
+#include "user.h"
+
+#define OUTBUF 256
+
+struct out {
+  int fd;
+  int len;    // bytes waiting in buf
+  int total;  // bytes produced so far, the return value
+  char buf[OUTBUF];
+};
+
+static void flush(struct out *o) {
+  if (o->len > 0)
+    write(o->fd, o->buf, o->len);
+  o->len = 0;
+}
+
+static void put(struct out *o, char c) {
+  if (o->len == OUTBUF)
+    flush(o);
+  o->buf[o->len++] = c;
+  o->total++;
+}
+
+static void put_repeat(struct out *o, char c, int n) {
+  for (; n > 0; n--)
+    put(o, c);
+}
+
+// How one conversion is to be laid out.
+struct spec {
+  int width;
+  int left;  // '-': pad on the right
+  int zero;  // '0': pad numbers with zeros after the sign
+};
+
+// Emits s (len bytes) padded to the field width. Zero padding goes between
+// the sign (or 0x prefix) and the digits, which is why the prefix is separate.
+static void put_field(struct out *o, const struct spec *sp, const char *prefix,
+                      const char *s, int len) {
+  int plen = (int)strlen(prefix);
+  int pad = sp->width - plen - len;
+  if (pad < 0)
+    pad = 0;
+  if (!sp->left && !sp->zero)
+    put_repeat(o, ' ', pad);
+  while (*prefix)
+    put(o, *prefix++);
+  if (!sp->left && sp->zero)
+    put_repeat(o, '0', pad);
+  for (int i = 0; i < len; i++)
+    put(o, s[i]);
+  if (sp->left)
+    put_repeat(o, ' ', pad);
+}
+
+static void put_number(struct out *o, const struct spec *sp, unsigned long v,
+                       int base, int negative, const char *prefix, int upper) {
+  const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  char tmp[24];  // 2^64 has 20 decimal digits, 16 hex digits
+  int i = sizeof(tmp);
+  do {
+    tmp[--i] = digits[v % base];
+    v /= base;
+  } while (v != 0);
+  put_field(o, sp, negative ? "-" : prefix, tmp + i, sizeof(tmp) - i);
+}
+
+int vfprintf(int fd, const char *fmt, va_list ap) {
+  struct out o;
+  o.fd = fd;
+  o.len = 0;
+  o.total = 0;
+
+  for (const char *p = fmt; *p; p++) {
+    if (*p != '%') {
+      put(&o, *p);
+      continue;
+    }
+    struct spec sp = {0, 0, 0};
+    for (p++; *p == '-' || *p == '0'; p++) {
+      if (*p == '-')
+        sp.left = 1;
+      else
+        sp.zero = 1;
+    }
+    if (*p == '*') {
+      sp.width = va_arg(ap, int);
+      if (sp.width < 0) {
+        sp.left = 1;
+        sp.width = -sp.width;
+      }
+      p++;
+    }
+    for (; *p >= '0' && *p <= '9'; p++)
+      sp.width = sp.width * 10 + (*p - '0');
+    if (sp.left)
+      sp.zero = 0;
+    // On riscv64, long, long long and size_t are all 64 bits wide, so one
+    // flag covers every length modifier.
+    int is_long = 0;
+    for (; *p == 'l' || *p == 'z'; p++)
+      is_long = 1;
+
+    switch (*p) {
+    case 'd':
+    case 'i': {
+      long v = is_long ? va_arg(ap, long) : va_arg(ap, int);
+      // Negate as unsigned so that the most negative value survives.
+      unsigned long mag = v < 0 ? -(unsigned long)v : (unsigned long)v;
+      put_number(&o, &sp, mag, 10, v < 0, "", 0);
+      break;
+    }
+    case 'u':
+    case 'x':
+    case 'X': {
+      unsigned long v = is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
+      put_number(&o, &sp, v, *p == 'u' ? 10 : 16, 0, "", *p == 'X');
+      break;
+    }
+    case 'p': {
+      // Every pointer at full width (16 digits), so that columns of
+      // addresses line up; a field width given with %p is ignored.
+      unsigned long v = (unsigned long)va_arg(ap, void *);
+      struct spec ps = {18, 0, 1};
+      put_number(&o, &ps, v, 16, 0, "0x", 0);
+      break;
+    }
+    case 's': {
+      const char *s = va_arg(ap, const char *);
+      if (s == NULL)
+        s = "(null)";
+      sp.zero = 0;
+      put_field(&o, &sp, "", s, (int)strlen(s));
+      break;
+    }
+    case 'c': {
+      char c = (char)va_arg(ap, int);
+      sp.zero = 0;
+      put_field(&o, &sp, "", &c, 1);
+      break;
+    }
+    case '%':
+      put(&o, '%');
+      break;
+    case '\0':
+      // A lone '%' at the end: print it rather than read past the string.
+      put(&o, '%');
+      p--;
+      break;
+    default:
+      // Unknown conversion: show it as written, which makes the mistake
+      // visible in the output.
+      put(&o, '%');
+      put(&o, *p);
+      break;
+    }
+  }
+  flush(&o);
+  return o.total;
+}
+
+int fprintf(int fd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vfprintf(fd, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+int printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vfprintf(1, fmt, ap);
+  va_end(ap);
+  return n;
+}

@@ -1,0 +1,41 @@
+# System call stubs. The arguments are already in a0..a5 where the C calling
+# convention put them, so a stub only loads the call number into a7, traps,
+# and returns with the kernel's result in a0.
+#include "weft/syscall.h"
+
+.macro SYSCALL name, number
+  .section .text.\name, "ax", @progbits
+  .global \name
+  .type \name, @function
+\name:
+  li a7, \number
+  ecall
+  ret
+  .size \name, . - \name
+.endm
+
+SYSCALL fork, SYS_fork
+SYSCALL exit, SYS_exit
+SYSCALL wait, SYS_wait
+SYSCALL pipe, SYS_pipe
+SYSCALL read, SYS_read
+SYSCALL write, SYS_write
+SYSCALL close, SYS_close
+SYSCALL kill, SYS_kill
+SYSCALL exec, SYS_exec
+SYSCALL open, SYS_open
+SYSCALL mknod, SYS_mknod
+SYSCALL unlink, SYS_unlink
+SYSCALL fstat, SYS_fstat
+SYSCALL link, SYS_link
+SYSCALL mkdir, SYS_mkdir
+SYSCALL chdir, SYS_chdir
+SYSCALL dup, SYS_dup
+SYSCALL getpid, SYS_getpid
+SYSCALL sbrk, SYS_sbrk
+SYSCALL sleep, SYS_sleep
+SYSCALL uptime, SYS_uptime
+SYSCALL halt, SYS_halt
+SYSCALL freepages, SYS_freepages
+SYSCALL procinfo, SYS_procinfo
+SYSCALL bootargs, SYS_bootargs

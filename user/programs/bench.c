@@ -1,0 +1,134 @@
+// bench: per-operation costs of the basic system calls, timed with the
+// `time` CSR (10 MHz). Run it on CPUS=1 and CPUS=2 and compare ratios within
+// one run; absolute numbers move with the host's load.
+#include "user.h"
+
+#define TICKS_PER_US 10
+
+static char *self = "bench";
+
+// Prints "name: X.Y us/op" from a tick count over n operations.
+static void report_op(const char *name, unsigned long ticks, int n) {
+  unsigned long tenths = ticks * 10 / TICKS_PER_US / n;  // 0.1 us units
+  printf("%-22s %8lu.%lu us/op   (%d ops)\n", name, tenths / 10, tenths % 10, n);
+}
+
+static void bench_getpid(void) {
+  int n = 20000;
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) getpid();
+  report_op("getpid", rdtime() - t0, n);
+}
+
+static void bench_fork(void) {
+  int n = 200;
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    int pid = fork();
+    if (pid == 0) exit(0);
+    if (pid < 0 || wait(0) != pid) {
+      printf("bench: fork failed\n");
+      exit(1);
+    }
+  }
+  report_op("fork+exit+wait", rdtime() - t0, n);
+}
+
+static void bench_exec(void) {
+  int n = 100;
+  char *argv[] = {self, "--exit", 0};
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    int pid = fork();
+    if (pid == 0) {
+      exec(self, argv);
+      exit(1);
+    }
+    int st = -1;
+    if (pid < 0 || wait(&st) != pid || st != 0) {
+      printf("bench: fork+exec failed\n");
+      exit(1);
+    }
+  }
+  report_op("fork+exec+wait", rdtime() - t0, n);
+}
+
+static void bench_pipe(void) {
+  int n = 2000;
+  int ping[2], pong[2];
+  char c = 'x';
+  if (pipe(ping) < 0 || pipe(pong) < 0) exit(1);
+  int pid = fork();
+  if (pid == 0) {
+    for (int i = 0; i < n; i++) {
+      if (read(ping[0], &c, 1) != 1) exit(1);
+      write(pong[1], &c, 1);
+    }
+    exit(0);
+  }
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    write(ping[1], &c, 1);
+    if (read(pong[0], &c, 1) != 1) {
+      printf("bench: pipe failed\n");
+      exit(1);
+    }
+  }
+  report_op("pipe round trip", rdtime() - t0, n);
+  wait(0);
+  close(ping[0]), close(ping[1]), close(pong[0]), close(pong[1]);
+}
+
+static void bench_sbrk(void) {
+  int n = 2000;
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    char *p = sbrk(PGSIZE);
+    p[0] = 1;  // touch it
+    sbrk(-PGSIZE);
+  }
+  report_op("sbrk grow+shrink", rdtime() - t0, n);
+}
+
+static void report_rate(const char *name, unsigned long ticks, int bytes) {
+  // KiB per second, printed as MiB/s with two decimals.
+  unsigned long kib_s = (unsigned long)bytes / 1024 * 10000000UL / ticks;
+  printf("%-22s %5lu.%02lu MiB/s  (%d KiB)\n", name, kib_s / 1024,
+         (kib_s % 1024) * 100 / 1024, bytes / 1024);
+}
+
+static void bench_file(void) {
+  enum { CHUNK = 16384, TOTAL = 2 * 1024 * 1024 };
+  char *buf = malloc(CHUNK);
+  memset(buf, 'w', CHUNK);
+  int fd = open("benchfile", O_CREATE | O_RDWR | O_TRUNC);
+  if (fd < 0) exit(1);
+  unsigned long t0 = rdtime();
+  for (int done = 0; done < TOTAL; done += CHUNK)
+    if (write(fd, buf, CHUNK) != CHUNK) {
+      printf("bench: write failed\n");
+      exit(1);
+    }
+  close(fd);
+  report_rate("file write", rdtime() - t0, TOTAL);
+  fd = open("benchfile", O_RDONLY);
+  t0 = rdtime();
+  int got = 0, r;
+  while ((r = read(fd, buf, CHUNK)) > 0) got += r;
+  report_rate("file read", rdtime() - t0, got);
+  close(fd);
+  unlink("benchfile");
+  free(buf);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--exit") == 0) exit(0);
+  self = argv[0];
+  bench_getpid();
+  bench_fork();
+  bench_exec();
+  bench_pipe();
+  bench_sbrk();
+  bench_file();
+  return 0;
+}

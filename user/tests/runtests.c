@@ -1,0 +1,170 @@
+// runtests: the in-guest test driver.
+//
+//   runtests                 every program in / whose name starts with t_,
+//                            in name order
+//   runtests NAME...         just these, in this order
+//   runtests -after NAME     the t_ programs whose names sort after NAME (the
+//                            host runner continues with this after a reboot)
+//
+// Each test runs in a child (fork, exec, wait). Before it the driver prints
+// "# start NAME"; after it "ok N - NAME (T ticks)" if it exited 0 and gave
+// back every page it used, else "not ok N - NAME (status S)" or
+// "not ok N - NAME (leaked P pages)". Then a leak check over the whole run, a
+// summary, and the machine powers off: QEMU exits 0 if everything passed, 1
+// if not. The host runner (tools/runtests.py) reads these lines.
+#include "user.h"
+#include "weft/fs.h"
+
+#define MAXTESTS 128
+#define NAMELEN (DIRSIZ + 1)
+
+static char names[MAXTESTS][NAMELEN];
+static int ntests;
+
+// How long to let freeing finish before a shortfall counts as a leak (in
+// seconds); see settle() below.
+#define SETTLE_SECONDS 2
+
+static int hz = 100;  // timer ticks per second, from "tick=N"
+
+static void add(const char *name) {
+  if (ntests == MAXTESTS) {
+    fprintf(2, "runtests: more than %d tests; %s left out\n", MAXTESTS, name);
+    return;
+  }
+  strncpy(names[ntests], name, NAMELEN - 1);
+  names[ntests][NAMELEN - 1] = '\0';
+  ntests++;
+}
+
+// Every t_* program in /, sorted, keeping only names after `after` (if any).
+static int scan_root(const char *after) {
+  int fd = open("/", O_RDONLY);
+  if (fd < 0) {
+    fprintf(2, "runtests: cannot open /\n");
+    return -1;
+  }
+  struct dirent de;
+  while (read(fd, &de, sizeof(de)) == sizeof(de)) {
+    if (de.inum == 0)
+      continue;
+    char name[NAMELEN];
+    memmove(name, de.name, DIRSIZ);
+    name[DIRSIZ] = '\0';
+    if (strncmp(name, "t_", 2) != 0)
+      continue;
+    if (after && strcmp(name, after) <= 0)
+      continue;
+    add(name);
+  }
+  close(fd);
+  // Insertion sort: a few dozen names.
+  for (int i = 1; i < ntests; i++) {
+    char tmp[NAMELEN];
+    memmove(tmp, names[i], NAMELEN);
+    int j = i;
+    for (; j > 0 && strcmp(names[j - 1], tmp) > 0; j--)
+      memmove(names[j], names[j - 1], NAMELEN);
+    memmove(names[j], tmp, NAMELEN);
+  }
+  return 0;
+}
+
+// Freeing the memory of a process that has been waited for can finish
+// shortly after wait() returns: a thread's kernel stack goes once its hart
+// has switched away, and orphans are reaped by init in its own time. So a
+// shortfall is counted as a leak only if it is still there after a while.
+static int settle(int before) {
+  int now = freepages();
+  for (int i = 0; i < SETTLE_SECONDS * hz && now < before; i++) {
+    sleep(1);
+    now = freepages();
+  }
+  return now;
+}
+
+// Runs one test; returns 1 if it passed.
+static int run_one(int n, const char *name) {
+  printf("# start %s\n", name);
+  int before = freepages();
+  int t0 = uptime();
+  int pid = fork();
+  if (pid < 0) {
+    printf("not ok %d - %s (fork failed)\n", n, name);
+    return 0;
+  }
+  if (pid == 0) {
+    char *argv[] = {(char *)name, NULL};
+    exec(name, argv);
+    fprintf(2, "runtests: cannot exec %s\n", name);
+    exit(127);
+  }
+  int status = -12345;
+  int w = wait(&status);
+  int ticks = uptime() - t0;
+  if (w != pid) {
+    printf("not ok %d - %s (wait returned %d)\n", n, name, w);
+    return 0;
+  }
+  if (status != 0) {
+    printf("not ok %d - %s (status %d)\n", n, name, status);
+    return 0;
+  }
+  int after = settle(before);
+  if (after < before) {
+    printf("not ok %d - %s (leaked %d pages: %d free before, %d after)\n", n,
+           name, before - after, before, after);
+    return 0;
+  }
+  printf("ok %d - %s (%d ticks)\n", n, name, ticks);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  const char *after = NULL;
+  if (argc == 3 && strcmp(argv[1], "-after") == 0) {
+    after = argv[2];
+  } else {
+    for (int i = 1; i < argc; i++)
+      add(argv[i]);
+  }
+  if (argc == 1 || after) {
+    if (scan_root(after) < 0)
+      halt(1);
+  }
+
+  char args[128];
+  int len = bootargs(args, sizeof(args));
+  for (int i = 0; len > 0 && i < len; i++) {
+    if ((i == 0 || args[i - 1] == ' ') && strncmp(args + i, "tick=", 5) == 0 &&
+        atoi(args + i + 5) > 0)
+      hz = atoi(args + i + 5);
+  }
+  printf("# runtests: %d tests, %d free pages, boot args \"%s\"\n", ntests,
+         freepages(), len >= 0 ? args : "?");
+
+  int start_pages = freepages();
+  int passed = 0, failed = 0, n = 0;
+  for (int i = 0; i < ntests; i++) {
+    if (run_one(++n, names[i]))
+      passed++;
+    else
+      failed++;
+  }
+
+  int end_pages = settle(start_pages);
+  n++;
+  if (end_pages >= start_pages) {
+    printf("ok %d - leak check (%d free pages before, %d after)\n", n,
+           start_pages, end_pages);
+    passed++;
+  } else {
+    printf("not ok %d - leak check (%d free pages before, %d after: %d lost)\n",
+           n, start_pages, end_pages, start_pages - end_pages);
+    failed++;
+  }
+  printf("1..%d\n", n);
+  printf("# runtests: %d passed, %d failed\n", passed, failed);
+  halt(failed ? 1 : 0);
+  return 0;
+}
