@@ -65,6 +65,7 @@ Thread* alloc_thread(Process* p, int tid) {
       t.state = ThreadState::Unused;
       return nullptr;
     }
+    *reinterpret_cast<u64*>(t.kstack) = KSTACK_CANARY;
     t.tid = tid;
     t.proc = p;
     memset(&t.tf, 0, sizeof(t.tf));
@@ -222,6 +223,9 @@ int wait(u64 status_addr) {
 }
 
 int kill(int pid) {
+  // init must outlive everyone (it reaps orphans); killing it is refused
+  // rather than letting a user program bring the kernel down.
+  if (g_initproc && pid == g_initproc->pid) return -1;
   for (Process& p : g_procs) {
     {
       SpinGuard g(p.lock);

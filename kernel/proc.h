@@ -59,7 +59,7 @@ struct Thread {
   // set at creation, constant until the slot is freed:
   int tid = 0;
   Process* proc = nullptr;
-  u8* kstack = nullptr;  // one page
+  u8* kstack = nullptr;  // one page; KSTACK_CANARY in its lowest word
   // owned by the thread itself (or by the creator before it first runs):
   TrapFrame tf;
   Context ctx;
@@ -70,6 +70,11 @@ struct FdTable {
   Spinlock lock{"fdtable"};
   File* files[NOFILE] = {};  // guarded by lock
 };
+
+// Written at the bottom of every kernel stack and checked at each switch:
+// a one-page stack has no guard page, so an overflow would otherwise corrupt
+// memory silently.
+constexpr u64 KSTACK_CANARY = 0x77656674c0ffee00ull;
 
 enum class ProcState : int { Unused, Alive, Zombie };
 

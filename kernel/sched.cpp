@@ -119,6 +119,8 @@ void sched() {
   if (c->noff != 1) panic("sched: %d locks held", c->noff);
   if (t->state == ThreadState::Running) panic("sched: still running");
   if (intr_enabled()) panic("sched: interrupts on");
+  if (*reinterpret_cast<u64*>(t->kstack) != KSTACK_CANARY)
+    panic("sched: kernel stack overflow in tid %d", t->tid);
   bool intena = c->intena;
   swtch(&t->ctx, &c->sched_ctx);
   mycpu()->intena = intena;  // possibly another hart now

@@ -83,6 +83,30 @@ class Result:
         self.output = output or []
 
 
+def excerpt(output, limit=40, tail=12):
+    """The lines of a failed test worth showing: its `not ok` lines with the
+    diagnostics under them, then its last lines."""
+    if len(output) <= limit:
+        return output
+    keep = set(range(len(output) - tail, len(output)))
+    for i, line in enumerate(output):
+        if line.startswith("not ok") and len(keep) < limit:
+            keep.add(i)
+            j = i + 1
+            while (j < len(output) and output[j].startswith("#   ")
+                   and len(keep) < limit):
+                keep.add(j)
+                j += 1
+    out, last = [], -1
+    for i in sorted(keep):
+        if i != last + 1:
+            out.append("... (%d lines; the whole console is in %s)"
+                       % (i - last - 1, os.path.relpath(LOGDIR, os.getcwd())))
+        out.append(output[i])
+        last = i
+    return out
+
+
 class Report:
     """Collects results and prints each one as it comes."""
 
@@ -98,12 +122,7 @@ class Report:
         if not r.ok:
             if r.detail:
                 lines.append("        # " + r.detail)
-            tail = r.output[-25:]
-            if len(r.output) > len(tail):
-                lines.append("        # ... (%d lines before; full log in %s)"
-                             % (len(r.output) - len(tail),
-                                os.path.relpath(LOGDIR, os.getcwd())))
-            for line in tail:
+            for line in excerpt(r.output):
                 lines.append("        | " + line)
             if r.rerun:
                 lines.append("        # re-run: " + r.rerun)

@@ -299,8 +299,7 @@ constexpr u64 kMaxBytes = static_cast<u64>(MAXFILE) * BSIZE;
 constinit const u8 kZeroBlock[BSIZE] = {};
 
 // Copies to and from user memory go in pieces that never cross a user page,
-// so that when one faults, exactly the pieces before it were copied and the
-// byte counts returned below are exact.
+// so that when one faults, exactly the pieces before it were copied.
 u32 piece(bool user, u64 addr, u32 n) {
   if (!user) return n;
   u64 room = PGSIZE - (addr & (PGSIZE - 1));
@@ -309,8 +308,10 @@ u32 piece(bool user, u64 addr, u32 n) {
 
 }  // namespace
 
-// Returns the bytes read; 0 at or past the end of the file. A fault part-way
-// returns the bytes copied before it; a fault before any byte is an error.
+// Returns the bytes read; 0 at or past the end of the file. A bad
+// destination address anywhere in the bytes to be read is an error (Fault),
+// even if some bytes were copied before it: the caller then reports failure
+// and leaves the file offset alone, so the read has no visible effect.
 Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n) {
   if (off >= ip->size || n == 0) return size_t{0};
   if (n > ip->size - off) n = ip->size - off;
@@ -331,21 +332,20 @@ Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n) {
       copied += len;
     }
     if (b) brelse(b);
+    if (!r) return r.error();
     done += copied;
     off += copied;
     dst += copied;
-    if (!r) {
-      if (done > 0) break;
-      return r.error();
-    }
   }
   return done;
 }
 
 // Writes stop early (returning the bytes written) when the file reaches
-// MAXFILE blocks, the disk is full, or the source faults; if not a single
-// byte could be written, the reason is the error. A write may start at most
-// at the end of the file: files have no holes.
+// MAXFILE blocks, the disk is full, or the source faults (sys_write checks
+// the source first, so that takes another thread shrinking the memory
+// meanwhile); if not a single byte could be written, the reason is the
+// error. A write may start at most at the end of the file: files have no
+// holes.
 Result<size_t> writei(Inode* ip, bool user_src, u64 src, u32 off, u32 n) {
   if (off > ip->size) return Error::Invalid;
   if (n == 0) return size_t{0};

@@ -4,12 +4,16 @@
 // Lock order for the file system (take left before right, never the reverse):
 //
 //   begin_op (waiting for log space; not a lock, but it must come first:
-//             a thread holding an inode lock must never wait for the log,
-//             because a commit may need that log space to drain)
+//             it may wait for a commit, which waits for every running
+//             operation to end, and one of those may be waiting for an
+//             inode lock the caller holds)
 //     -> Inode::lock, a directory before the inodes it names
 //        (at most one parent and one child at a time)
-//       -> Buf::lock
-//         -> g_log.lock, the buffer-cache lock, the disk lock
+//       -> Buf::lock: a file's indirect block before bitmap and newly
+//          allocated blocks; the log's private buffer before cached blocks;
+//          otherwise one at a time
+//         -> g_log.lock, g_itable.lock (ialloc), the buffer-cache lock,
+//            the disk lock
 //
 //   Process::cwd_lock -> g_itable.lock   (idup of the cwd)
 //   FdTable::lock     -> g_ftable.lock   (file_dup under the table lock)

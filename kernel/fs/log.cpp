@@ -17,6 +17,8 @@
 // makes small writes cheap. Each operation reserves MAXOPBLOCKS of log space
 // when it begins, so the log can never overflow in the middle of one; an
 // operation that does not fit waits for the next commit to empty the log.
+// A large file write chains its chunks' operations (try_begin_op) so that
+// they, too, share commits until the log is nearly full.
 //
 // The log area is read and written with a private buffer straight through
 // the disk driver, not through the buffer cache: nothing else ever reads
@@ -35,7 +37,7 @@
 
 namespace {
 
-// The header block, on disk and (as `blocks`/`n`) in memory.
+// The header block on disk. Its in-memory copy is Log::n and Log::block.
 struct LogHeader {
   u32 n;                    // blocks in the log; 0 means nothing committed
   u32 block[LOGBLOCKS];     // home block number of log block i
@@ -51,6 +53,7 @@ struct Log {
   // guarded by lock:
   int outstanding = 0;     // operations begun and not yet ended
   bool committing = false; // a commit is writing; new operations wait
+  u32 waiters = 0;         // threads asleep in begin_op
   // Blocks recorded by the current group. Changed under lock by log_write;
   // the committing thread reads them without the lock, which is safe
   // because while committing is set no operation runs to change them.
@@ -179,7 +182,11 @@ bool try_begin_locked() {
 void begin_op() {
   SpinGuard g(g_log.lock);
   // Otherwise wait for a commit to empty the log.
-  while (!try_begin_locked()) sleep(&g_log, g_log.lock);
+  while (!try_begin_locked()) {
+    g_log.waiters++;
+    sleep(&g_log, g_log.lock);
+    g_log.waiters--;
+  }
 }
 
 bool try_begin_op() {
@@ -189,6 +196,7 @@ bool try_begin_op() {
 
 void end_op() {
   bool do_commit = false;
+  bool wake;
   {
     SpinGuard g(g_log.lock);
     ASSERT(g_log.outstanding > 0);
@@ -200,17 +208,20 @@ void end_op() {
       do_commit = true;
       g_log.committing = true;
     }
+    wake = g_log.waiters > 0;
   }
   if (do_commit) {
     commit();
     SpinGuard g(g_log.lock);
     g_log.committing = false;
+    wake = g_log.waiters > 0;
   }
   // Either the log is empty now or this operation's reservation was given
   // back: operations waiting in begin_op may fit. Woken after the lock is
-  // released (see the lock order in internal.h); a waiter that has not
-  // gone to sleep yet still holds g_log.lock, so it cannot miss this.
-  wakeup(&g_log);
+  // released (see the lock order in internal.h). A thread that was not yet
+  // counted in waiters when we looked had not yet checked for room (both
+  // happen under g_log.lock), so it sees the room made here.
+  if (wake) wakeup(&g_log);
 }
 
 void log_write(Buf* b) {

@@ -12,10 +12,11 @@
 // Data is copied straight between user memory and the ring while the pipe
 // lock is held. That is allowed because the copy routines never sleep (they
 // take the address space's spin lock, after the pipe lock in the lock
-// order), and it has a useful property: the copy is done in pieces that
-// never cross a user page, so when a piece faults exactly the pieces before
-// it were transferred. A read that faults therefore never loses bytes out of
-// the pipe, and the byte counts returned are exact.
+// order), and it makes a failed read harmless: the bytes are taken out of
+// the ring (nread advanced) only once all of them reached the reader, so a
+// read into a bad address fails and leaves the pipe as it was. A write
+// copies in pieces that never cross a user page, so if its source vanishes
+// midway (sys_write checked it first) exactly the bytes before are in.
 #include "fs/pipe.h"
 
 #include <new>
@@ -52,8 +53,8 @@ size_t min3(size_t a, size_t b, size_t c) {
   return m < c ? m : c;
 }
 
-// Bytes from addr to the end of its page: one piece of a copy never crosses
-// a page, so a fault means the piece was not copied at all.
+// Bytes from addr to the end of its page: one piece of a write never
+// crosses a page, so a fault means the piece was not copied at all.
 size_t page_room(u64 addr) { return PGSIZE - (addr & (PGSIZE - 1)); }
 
 }  // namespace
@@ -94,7 +95,6 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
     // lock, which comes before every file-system lock.
     if (killed(me)) return Error::Interrupted;
     size_t done = 0;
-    Result<void> copied;
     bool wake_writers;
     {
       SpinGuard g(p->lock);
@@ -105,29 +105,31 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
         p->readers_waiting--;
         continue;
       }
-      while (done < n && p->nread != p->nwrite) {
-        size_t at = p->nread % kRingBytes;
-        size_t len = min3(n - done, p->nwrite - p->nread, kRingBytes - at);
-        if (len > page_room(dst + done)) len = page_room(dst + done);
-        copied = copy_to(user_dst, dst + done, p->data + at, len);
-        if (!copied) break;
-        p->nread += len;
+      size_t avail = p->nwrite - p->nread;
+      size_t want = n < avail ? n : avail;
+      // At most two pieces: up to the end of the ring, then from its start.
+      while (done < want) {
+        size_t at = (p->nread + done) % kRingBytes;
+        size_t len = want - done < kRingBytes - at ? want - done : kRingBytes - at;
+        auto copied = copy_to(user_dst, dst + done, p->data + at, len);
+        if (!copied) return copied.error();  // nothing taken out
         done += len;
       }
-      wake_writers = done > 0 && p->writers_waiting > 0;
+      p->nread += done;
+      wake_writers = p->writers_waiting > 0;
     }
     // After the lock (lock order). A writer that has not gone to sleep yet
     // is still before its check of the ring, which it does under the lock,
     // so it sees the room made here.
     if (wake_writers) wakeup(&p->nread);
-    if (done == 0) return copied.error();
     return done;
   }
 }
 
-// Returns n, or the bytes written before a fault; -1 (an error) if the last
-// reader goes away or the process is killed, even after a partial write, as
-// a writer cannot know which of its bytes anyone will read.
+// Returns n, or the bytes written before the source vanished; -1 (an error)
+// if the last reader goes away or the process is killed, even after a
+// partial write, as a writer cannot know which of its bytes anyone will
+// read.
 Result<size_t> pipe_write(Pipe* p, bool user_src, u64 src, size_t n) {
   Process* me = myproc();
   size_t done = 0;

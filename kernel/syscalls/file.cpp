@@ -11,13 +11,18 @@
 // - Every change to the disk is inside begin_op/end_op, and an error path
 //   undoes what the operation did so far (a failed create leaves no entry
 //   and no inode behind).
-// - read/write return the bytes transferred before a bad address was hit,
-//   and -1 only if nothing was transferred.
+// - read and write are all or nothing with respect to bad buffers: if any
+//   byte of the buffer that the call would transfer is not accessible user
+//   memory, the call returns -1 and has no visible effect (no bytes written
+//   to the file or pipe, no offset moved, nothing taken out of a pipe). The
+//   one exception is memory that another thread unmaps while the call runs:
+//   a write then returns the bytes it wrote before that point.
 #include <fcntl.h>
 #include <stat.h>
 #include <weft/fs.h>
 #include <weft/param.h>
 
+#include "arch/riscv64/riscv.h"
 #include "fs/fs.h"
 #include "fs/internal.h"
 #include "fs/pipe.h"
@@ -91,6 +96,21 @@ bool is_dot_name(const char* name) {
   return strncmp(name, ".", DIRSIZ) == 0 || strncmp(name, "..", DIRSIZ) == 0;
 }
 
+// Whether every page of [addr, addr + n) can be read from user space: one
+// byte is copied in from each. Writes check their source with this before
+// transferring anything, because bytes written to a file cannot be taken
+// back if the buffer turns out bad halfway.
+bool user_readable(u64 addr, size_t n) {
+  if (n == 0) return true;
+  if (addr + n < addr) return false;
+  u64 last = (addr + n - 1) & ~(PGSIZE - 1);
+  for (u64 page = addr & ~(PGSIZE - 1);; page += PGSIZE) {
+    u8 byte;
+    if (!copy_in(&byte, page < addr ? addr : page, 1)) return false;
+    if (page == last) return true;
+  }
+}
+
 // Path argument n, copied in. False if the pointer is bad or the string
 // does not fit in MAXPATH bytes.
 bool arg_path(int n, char (&path)[MAXPATH]) {
@@ -113,7 +133,7 @@ i64 sys_write() {
   int fd = arg_int(0);
   u64 src = arg_raw(1);
   int n = arg_int(2);
-  if (n < 0) return -1;
+  if (n < 0 || !user_readable(src, static_cast<size_t>(n))) return -1;
   FileRef f = fd_get(fd);
   if (!f) return -1;
   return sysret(file_write(f.get(), true, src, static_cast<size_t>(n)));

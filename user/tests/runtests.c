@@ -106,11 +106,15 @@ static int run_one(int n, const char *name) {
     printf("not ok %d - %s (wait returned %d)\n", n, name, w);
     return 0;
   }
+  int after = settle(before);
   if (status != 0) {
-    printf("not ok %d - %s (status %d)\n", n, name, status);
+    if (after < before)
+      printf("not ok %d - %s (status %d; leaked %d pages)\n", n, name, status,
+             before - after);
+    else
+      printf("not ok %d - %s (status %d)\n", n, name, status);
     return 0;
   }
-  int after = settle(before);
   if (after < before) {
     printf("not ok %d - %s (leaked %d pages: %d free before, %d after)\n", n,
            name, before - after, before, after);
