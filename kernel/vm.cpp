@@ -91,16 +91,19 @@ void AddressSpace::put() {
   if (active_harts_.load() & me) panic("AddressSpace::put: freeing the table in use");
   while (active_harts_.load() != 0) {
   }
-  {
-    SpinGuard g(lock_);
-    unmap_range(USER_BASE, sz_, true);
-  }
-  // Free the page-table pages of the user half (root indices 0 and 1).
+  // Free every mapped user page and the user half's table pages. Walking
+  // the tables (rather than [USER_BASE, sz)) frees what a failed exec or
+  // fork mapped beyond sz, too.
   for (u64 i = 0; i < KERNEL_RAM_INDEX; i++) {
     if (!(root_[i] & PTE_V)) continue;
     u64* l1 = reinterpret_cast<u64*>(pte_to_pa(root_[i]));
-    for (int j = 0; j < 512; j++)
-      if (l1[j] & PTE_V) kfree(reinterpret_cast<void*>(pte_to_pa(l1[j])));
+    for (int j = 0; j < 512; j++) {
+      if (!(l1[j] & PTE_V)) continue;
+      u64* l0 = reinterpret_cast<u64*>(pte_to_pa(l1[j]));
+      for (int k = 0; k < 512; k++)
+        if (l0[k] & PTE_V) kfree(reinterpret_cast<void*>(pte_to_pa(l0[k])));
+      kfree(l0);
+    }
     kfree(l1);
   }
   kfree(root_);
