@@ -355,18 +355,19 @@ void thread_exit(int status_if_last) {
 bool end_other_threads() {
   Thread* me = current();
   Process* p = me->proc;
-  for (Thread& t : g_threads) {
-    SpinGuard g(t.lock);
-    if (&t == me || t.proc != p || t.state == ThreadState::Unused) continue;
-    t.killed = true;
-    if (t.state == ThreadState::Sleeping) make_runnable_locked(&t);
-  }
-  {
-    SpinGuard g(p->lock);
-    while (p->live > 1) {
-      if (killed(p)) return false;  // a sibling is exec'ing too, or exit/kill
-      sleep(&p->live, p->lock);
+  for (;;) {
+    // Mark every sibling (again: one may have spawned a new thread before
+    // it noticed), waking the sleeping ones so they see the mark.
+    for (Thread& t : g_threads) {
+      SpinGuard g(t.lock);
+      if (&t == me || t.proc != p || t.state == ThreadState::Unused) continue;
+      t.killed = true;
+      if (t.state == ThreadState::Sleeping) make_runnable_locked(&t);
     }
+    SpinGuard g(p->lock);
+    if (p->live == 1) break;
+    if (killed(p)) return false;  // a sibling is exec'ing too, or exit/kill
+    sleep(&p->live, p->lock);     // thread_exit wakes us
   }
   // The dead siblings' harts finish switching away (interrupts off, a few
   // instructions): after this no other slot carries this process's ids.
