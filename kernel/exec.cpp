@@ -143,6 +143,7 @@ Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
   for (const char* s = path; *s; s++)
     if (*s == '/') name = s + 1;
   safestrcpy(p->name, name, sizeof(p->name));
+  t->tid = p->pid;  // the one thread left is the process's first thread now
   t->tf.epc = entry.value();
   t->tf.sp = sp;
   t->tf.a1 = uargv.value();
@@ -151,6 +152,9 @@ Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
 }  // namespace
 
 Result<int> exec(const char* path, char* const argv[]) {
+  // The other threads of the process end first; the new image starts with
+  // one thread, the caller.
+  if (!end_other_threads()) return Error::Interrupted;
   begin_op();
   Inode* ip = namei(path);
   if (!ip) {

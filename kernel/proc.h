@@ -2,6 +2,8 @@
 //
 // Lock order (take left before right, never the reverse):
 //   g_wait_lock -> Process::lock -> Thread::lock -> run-queue lock
+//   g_desch_lock, futex bucket locks -> AddressSpace::lock_ (reading the
+//   user word) and -> Thread::lock (sleep, targeted wakeup)
 // AddressSpace::lock_, FdTable::lock, Process::cwd_lock, the file-system
 // locks and the device locks are never held while taking any of the above,
 // except that sleep() takes Thread::lock while its condition lock is held.
@@ -56,6 +58,10 @@ struct Thread {
   std::atomic<ThreadState> state{ThreadState::Unused};
   std::atomic<void*> chan{nullptr};  // what it sleeps on
   int hart = -1;         // where it runs, -1 if not running
+  bool desched = false;  // in desch(), waiting for mkrun; guarded by g_desch_lock
+  // Set (under the process lock) when this one thread must end: exec ends
+  // the caller's sibling threads. Read without a lock on the way to user.
+  std::atomic<bool> killed{false};
   // set at creation, constant until the slot is freed:
   int tid = 0;
   Process* proc = nullptr;
@@ -83,8 +89,12 @@ struct Process {
   // guarded by lock:
   ProcState state = ProcState::Unused;
   int pid = 0;
-  bool killed = false;
-  int xstatus = 0;
+  // Every thread must end (exit or kill). Set under lock, but read
+  // without it: sleep loops check it while holding other locks.
+  std::atomic<bool> killed{false};
+  int xstatus = 0;             // valid once killed, or once live reaches 0
+  int live = 0;                // threads that have not yet called thread_exit
+  u64 clone_stack = 0;         // clone(): the stack it was given, for join
   // Threads not yet cleaned up by a scheduler. Incremented under lock when
   // a thread is created, decremented by the scheduler after it has switched
   // away from a dead thread for good.
@@ -118,6 +128,7 @@ extern int g_ncpu;
 extern Process g_procs[NPROC];
 extern Thread g_threads[NTHR];
 extern Spinlock g_wait_lock;  // guards every Process::parent; wait() sleeps on it
+extern Spinlock g_desch_lock; // guards every Thread::desched (desch/mkrun)
 
 inline Cpu* mycpu() { return reinterpret_cast<Cpu*>(read_tp()); }
 Thread* current();             // the running thread (interrupt-safe read)
@@ -134,14 +145,27 @@ void wakeup(void* chan);       // wake every thread sleeping on chan
 void wake_idle_hart();         // IPI some idle hart if there is one
 
 // Processes
-void proc_init();
 void user_init();              // the first process (runs /init)
 int fork();
-[[noreturn]] void exit(int status);
-int wait(u64 status_addr);
+int clone(u64 fcn, u64 arg, u64 stack);
+[[noreturn]] void exit(int status);        // ends every thread of the process
+int wait(u64 status_addr);                 // reaps children not sharing our space
+int join(u64 stack_addr);                  // reaps clones sharing our space
 int kill(int pid);
+// Should the current thread of p stop what it waits for and end?
 bool killed(Process* p);
-void set_killed(Process* p);
+
+// Threads
+int tspawn(u64 stktop, u64 fcn, u64 arg);
+// End the calling thread. If it is the process's last, the process exits
+// with status_if_last (unless exit/kill already chose a status).
+[[noreturn]] void thread_exit(int status_if_last);
+// exec: end every other thread of the caller's process and wait until they
+// are gone. Error if the caller itself is killed meanwhile.
+bool end_other_threads();
+// Wake t if it sleeps on chan (a targeted wakeup; no table scan).
+void wake_thread(Thread* t, void* chan);
+int yield_to(int tid);         // directed yield; -1 if no such thread
 void procdump();               // Ctrl-P
 extern Process* g_initproc;
 extern u64 g_ticks;            // timer ticks since boot, guarded by g_tick_lock

@@ -167,3 +167,36 @@ void wakeup(void* chan) {
     if (t.state == ThreadState::Sleeping && t.chan == chan) make_runnable_locked(&t);
   }
 }
+
+void wake_thread(Thread* t, void* chan) {
+  SpinGuard g(t->lock);
+  if (t->state == ThreadState::Sleeping && t->chan == chan) make_runnable_locked(t);
+}
+
+// yield(tid): move a runnable target to the head of the run queue, then
+// give up the hart; the next free hart (likely this one) runs it.
+int yield_to(int tid) {
+  Thread* me = current();
+  if (tid >= 0 && tid != me->tid) {
+    bool found = false;
+    for (Thread& t : g_threads) {
+      if (t.tid != tid) continue;  // cheap look; confirmed under the lock
+      SpinGuard g(t.lock);
+      if (t.tid != tid || t.state == ThreadState::Unused) continue;
+      found = true;
+      if (t.state == ThreadState::Runnable) {
+        SpinGuard q(g_runq_lock);
+        // Runnable but already popped by a scheduler that is about to run
+        // it: not in the queue, leave it alone.
+        if (t.runq_node.linked()) {
+          g_runq.remove(&t);
+          g_runq.push_front(&t);
+        }
+      }
+      break;
+    }
+    if (!found) return -1;
+  }
+  yield();
+  return 0;
+}

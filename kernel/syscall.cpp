@@ -52,6 +52,16 @@ i64 dispatch(u64 num) {
     case SYS_freepages: return sys_freepages();
     case SYS_procinfo: return sys_procinfo();
     case SYS_bootargs: return sys_bootargs();
+    case SYS_clone: return sys_clone();
+    case SYS_join: return sys_join();
+    case SYS_gettid: return sys_gettid();
+    case SYS_tspawn: return sys_tspawn();
+    case SYS_texit: return sys_texit();
+    case SYS_yield: return sys_yield();
+    case SYS_desch: return sys_desch();
+    case SYS_mkrun: return sys_mkrun();
+    case SYS_futex_wait: return sys_futex_wait();
+    case SYS_futex_wake: return sys_futex_wake();
     default: return -1;  // unknown numbers are an ordinary error
   }
 }

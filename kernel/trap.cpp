@@ -85,19 +85,21 @@ extern "C" void user_trap(TrapFrame* tf) {
   Process* p = myproc();
   if (cause == EXC_ECALL_U) {
     tf->epc += 4;  // return past the ecall
-    if (killed(p)) exit(-1);
+    if (killed(p)) thread_exit(-1);
     intr_on();
     syscall();
   } else if (cause & SCAUSE_INTR) {
     if (handle_interrupt(cause) == Irq::Timer) yield();
   } else {
+    // A fault ends only the faulting thread; if it was the last one, the
+    // process exits with status -1.
     kprintf("pid %d tid %d (%s): %s at address %p, pc %p\n", p->pid,
             current()->tid, p->name, cause_name(cause),
             reinterpret_cast<void*>(CSR_READ(stval)),
             reinterpret_cast<void*>(tf->epc));
-    set_killed(p);
+    thread_exit(-1);
   }
-  if (killed(p)) exit(-1);
+  if (killed(p)) thread_exit(-1);
   return_to_user();
 }
 

@@ -71,3 +71,23 @@ Result<void> copy_from(void* dst, bool user, u64 src, size_t n) {
   memmove(dst, reinterpret_cast<const void*>(src), n);
   return {};
 }
+
+Result<void> user_writable(u64 uaddr, size_t n) {
+  AddressSpace* as = myproc()->as;
+  if (uaddr + n < uaddr) return Error::Fault;
+  for (u64 va = pg_round_down(uaddr); va < uaddr + n; va += PGSIZE) {
+    SpinGuard g(as->lock_);
+    if (!as->user_pa_locked(va, true)) return Error::Fault;
+  }
+  return {};
+}
+
+Result<void> store_user_u32(u64 uaddr, u32 v) {
+  if (uaddr & 3) return Error::Invalid;
+  AddressSpace* as = myproc()->as;
+  SpinGuard g(as->lock_);
+  u64 pa = as->user_pa_locked(uaddr, true);
+  if (!pa) return Error::Fault;
+  __atomic_store_n(reinterpret_cast<u32*>(pa), v, __ATOMIC_SEQ_CST);
+  return {};
+}

@@ -26,6 +26,13 @@ Result<void> copy_out(u64 udst, const void* src, size_t n);
 // returns its length. Error if unterminated within max or unmapped.
 Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max);
 
+// Is [uaddr, uaddr+n) writable user memory right now? (join checks its
+// out-pointer before reaping anything.)
+Result<void> user_writable(u64 uaddr, size_t n);
+// Store a 32-bit word with one atomic store (texit: a futex waiter must
+// never see a torn value). uaddr must be 4-byte aligned.
+Result<void> store_user_u32(u64 uaddr, u32 v);
+
 // For code that serves both kernel and user buffers (file read/write).
 Result<void> copy_to(bool user, u64 dst, const void* src, size_t n);
 Result<void> copy_from(void* dst, bool user, u64 src, size_t n);

@@ -28,6 +28,15 @@
 #define SYS_freepages 23  // free physical pages (for tests and ps)
 #define SYS_procinfo 24   // snapshot of the process/thread tables (ps)
 #define SYS_bootargs 25   // copy the kernel command line (tests read it)
-// Reserved for the threads work: clone 30, join 31, gettid 32, tspawn 33,
-// texit 34, yield 35, desch 36, mkrun 37, futex_wait 38, futex_wake 39.
+// threads
+#define SYS_clone 30
+#define SYS_join 31
+#define SYS_gettid 32
+#define SYS_tspawn 33
+#define SYS_texit 34
+#define SYS_yield 35
+#define SYS_desch 36
+#define SYS_mkrun 37
+#define SYS_futex_wait 38
+#define SYS_futex_wake 39
 #define SYS_MAX 40

@@ -24,6 +24,14 @@ class IntrusiveList {
     head_.prev = n;
   }
 
+  void push_front(T* item) {
+    ListNode* n = &(item->*Node);
+    n->next = head_.next;
+    n->prev = &head_;
+    head_.next->prev = n;
+    head_.next = n;
+  }
+
   void remove(T* item) {
     ListNode* n = &(item->*Node);
     n->prev->next = n->next;
@@ -32,6 +40,13 @@ class IntrusiveList {
   }
 
   T* front() { return empty() ? nullptr : owner(head_.next); }
+
+  // Iteration: for (T* x = l.front(); x; x = l.next(x)). Removing x is
+  // allowed if the next element was fetched first.
+  T* next(T* item) {
+    ListNode* n = (item->*Node).next;
+    return n == &head_ ? nullptr : owner(n);
+  }
 
   T* pop_front() {
     T* item = front();

@@ -18,6 +18,17 @@ i64 sys_halt();
 i64 sys_freepages();
 i64 sys_procinfo();
 i64 sys_bootargs();
+// thread family (syscalls/thread.cpp)
+i64 sys_clone();
+i64 sys_join();
+i64 sys_gettid();
+i64 sys_tspawn();
+i64 sys_texit();
+i64 sys_yield();
+i64 sys_desch();
+i64 sys_mkrun();
+i64 sys_futex_wait();
+i64 sys_futex_wake();
 // file family (syscalls/file.cpp)
 i64 sys_pipe();
 i64 sys_read();

@@ -48,6 +48,21 @@ int freepages(void);
 int procinfo(struct procinfo *buf, int max);  // returns the record count
 int bootargs(char *buf, int n);               // returns the length
 
+// Threads (docs/threads.md). OSTEP style: a clone is a new process sharing
+// the caller's address space; join reaps an exited clone.
+int clone(void (*fcn)(void *), void *arg, void *stack);
+int join(void **stack);
+// CMU/JHU style: threads inside one process.
+int gettid(void);
+int tspawn(void *stktop, void (*f)(void *), void *a);
+void texit(int *where, int what) __attribute__((noreturn));
+int yield(int tid);  // tid < 0: anyone
+int desch(int *guard);
+int mkrun(int tid);
+// Futex: sleep while *addr == expected; wake up to n sleepers.
+int futex_wait(int *addr, int expected);
+int futex_wake(int *addr, int n);
+
 // Formatted output (printf.c). %d %i %u %x %X %p %s %c %%, the l/ll/z
 // length modifiers, a field width (or *), '-' to left-align and '0' to pad
 // with zeros. Returns the number of characters produced.

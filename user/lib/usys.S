@@ -39,3 +39,13 @@ SYSCALL halt, SYS_halt
 SYSCALL freepages, SYS_freepages
 SYSCALL procinfo, SYS_procinfo
 SYSCALL bootargs, SYS_bootargs
+SYSCALL clone, SYS_clone
+SYSCALL join, SYS_join
+SYSCALL gettid, SYS_gettid
+SYSCALL tspawn, SYS_tspawn
+SYSCALL texit, SYS_texit
+SYSCALL yield, SYS_yield
+SYSCALL desch, SYS_desch
+SYSCALL mkrun, SYS_mkrun
+SYSCALL futex_wait, SYS_futex_wait
+SYSCALL futex_wake, SYS_futex_wake
