@@ -20,10 +20,14 @@ For each configuration (CPUS x tick frequency) QEMU boots, the runner types
     # start NAME
     ok N - NAME (T ticks)   |   not ok N - NAME (why)
 A test that runs past its timeout, a kernel panic, or the machine dying
-fails the running test; QEMU is then killed and booted again to go on with
-the tests after it (`runtests -after NAME`). At the end the driver checks for
-leaked pages and powers off; QEMU's exit status must agree with the lines
-(0 when all passed). Console logs go to build/test-logs/CONFIG.log.
+fails the running test; QEMU is then killed (after a Ctrl-P, which makes
+the kernel list its processes: that shows where a test hangs) and booted
+again to go on with the tests after it (`runtests -after NAME`). After an
+ordinary failure the runner also goes on in a fresh boot, so that whatever
+the failed test left behind cannot fail the tests after it (--no-isolate
+keeps the same boot). At the end the driver checks for leaked pages and
+powers off; QEMU's exit status must agree with the lines (0 when all
+passed). Console logs go to build/test-logs/CONFIG.log. See docs/testing.md.
 
 A test's timeout is DEFAULT_TIMEOUT seconds unless its source has a comment
 `// timeout: N`.
@@ -56,7 +60,7 @@ DEFAULT_TIMEOUT = 120   # seconds per guest test
 BOOT_TIMEOUT = 60       # QEMU start to the shell prompt
 GAP_TIMEOUT = 60        # one test's end to the next one's start (or the end)
 EXIT_TIMEOUT = 30       # driver summary to QEMU exiting
-RUN_TIMEOUT = 1800      # one boot, all its tests together
+RUN_TIMEOUT = 1200      # one boot, all its tests together (--boot-timeout)
 
 RESULT_RE = re.compile(r"^(not )?ok (\d+) - (\S+)(?: \((.*)\))?\s*$")
 START_RE = re.compile(r"^# start (\S+)\s*$")
@@ -137,6 +141,13 @@ class Report:
 # ---------------------------------------------------------------------------
 # Host unit tests.
 
+def as_text(data):
+    """Output captured by subprocess: str, bytes (TimeoutExpired) or None."""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""
+
+
 def run_host_tests(report):
     cfg = "host"
     rerun = "python3 tools/runtests.py --host-only"
@@ -166,7 +177,7 @@ def run_host_tests(report):
                                    text=True)
                 out, rc = p.stdout, p.returncode
             except subprocess.TimeoutExpired as e:
-                out, rc = (e.stdout or b"").decode("utf-8", "replace"), None
+                out, rc = as_text(e.stdout), None
             log.write(out)
             if rc != 0:
                 why = ("timed out after %d s" % limit if rc is None
@@ -184,7 +195,7 @@ def run_host_tests(report):
                                text=True)
             out, rc = p.stdout, p.returncode
         except subprocess.TimeoutExpired as e:
-            out, rc = (e.stdout or b"").decode("utf-8", "replace"), None
+            out, rc = as_text(e.stdout), None
         log.write(out)
     line_re = re.compile(
         r"^\s*\d+/\d+\s+Test\s+#\d+:\s+(\S+)\s+\.*\s*(.*?)\s+([0-9.]+)\s+sec")
@@ -314,55 +325,58 @@ def check_kernel_selftests(cfg, lines, seconds, report):
     return ok
 
 
-def run_config(cfg, tests, only, report, timeouts):
-    """Boots cfg as often as needed to run `tests` (names, sorted)."""
+def run_config(cfg, tests, report, opts):
+    """Boots cfg as often as needed to run `tests` (names, sorted), and all
+    of that opts.repeat times."""
     os.makedirs(LOGDIR, exist_ok=True)
     logpath = os.path.join(LOGDIR, cfg.name + ".log")
-    done = set()                  # tests that have a result
-    selftest_checked = False
-    last_started = None           # the -after point for the next boot
     boot = 0
-    t_config = time.monotonic()
+    selftest_checked = False
     with open(logpath, "wb") as log:
-        while True:
-            remaining = [t for t in tests if t not in done]
-            if boot > 0 and not remaining:
-                break
-            boot += 1
-            if only:
-                command = "runtests " + " ".join(remaining)
-            elif last_started:
-                command = "runtests -after " + last_started
-            else:
-                command = "runtests"
-            cmd = qemu_cmd(cfg.cpus, cfg.tick, "test")
-            log.write(("\n==== %s boot %d: %s\n==== then typed: %s\n"
-                       % (cfg.name, boot, " ".join(cmd), command)).encode())
-            log.flush()
-            guest = Guest(cmd, log=log)
-            try:
-                progress, last = run_boot(cfg, guest, command, boot, tests,
-                                          done, report, timeouts,
-                                          not selftest_checked)
-            finally:
-                guest.kill()
-            selftest_checked = True
-            if last:
-                last_started = last
-            if not progress:
-                # The machine could not even start a test: booting again
-                # would do the same. Everything left fails.
-                for t in tests:
-                    if t not in done:
-                        done.add(t)
-                        report.add(Result(cfg.name, t, False, 0,
-                                          "not run: see the failure above",
-                                          cfg.rerun(t)))
-                break
-    return time.monotonic() - t_config
+        for rep in range(opts.repeat):
+            done = set()                  # tests that have a result
+            last_started = None           # the -after point for a reboot
+            first = True
+            while True:
+                remaining = [t for t in tests if t not in done]
+                if not first and not remaining:
+                    break
+                first = False
+                boot += 1
+                if opts.only:
+                    command = "runtests " + " ".join(remaining)
+                elif last_started:
+                    command = "runtests -after " + last_started
+                else:
+                    command = "runtests"
+                cmd = qemu_cmd(cfg.cpus, cfg.tick, "test")
+                log.write(("\n==== %s boot %d: %s\n==== then typed: %s\n"
+                           % (cfg.name, boot, " ".join(cmd), command))
+                          .encode())
+                log.flush()
+                guest = Guest(cmd, log=log)
+                try:
+                    progress, last = run_boot(cfg, guest, command, boot,
+                                              tests, done, report, opts,
+                                              not selftest_checked)
+                finally:
+                    guest.kill()
+                selftest_checked = True
+                if last:
+                    last_started = last
+                if not progress:
+                    # The machine could not even start a test: booting
+                    # again would do the same. Everything left fails.
+                    for t in tests:
+                        if t not in done:
+                            done.add(t)
+                            report.add(Result(cfg.name, t, False, 0,
+                                              "not run: see the failure "
+                                              "above", cfg.rerun(t)))
+                    return
 
 
-def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
+def run_boot(cfg, guest, command, boot, tests, done, report, opts,
              check_selftest):
     """One QEMU boot. Returns (progress, name of the last test started).
 
@@ -387,7 +401,7 @@ def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
         check_kernel_selftests(cfg, lines, time.monotonic() - t_boot, report)
     guest.type(command + "\n")
 
-    run_deadline = time.monotonic() + RUN_TIMEOUT
+    run_deadline = time.monotonic() + opts.boot_timeout
     current = None          # test running now
     t_start = 0.0
     output = []             # its console lines
@@ -395,6 +409,7 @@ def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
     progress = False
     failures = 0            # not-ok lines from the driver in this boot
     leak_name = "leak-check" if boot == 1 else "leak-check.boot%d" % boot
+    timeouts, isolate = opts.timeouts, opts.isolate
 
     def fail_current(why, extra=()):
         report.add(Result(cfg.name, current, False,
@@ -413,8 +428,13 @@ def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
 
         if kind == "timeout":
             if current:
+                # Ctrl-P: the kernel prints every process and thread; that
+                # shows where the test hangs.
+                guest.type("\x10")
+                guest.wait_for(lambda out: False, 2)
                 if time.monotonic() >= run_deadline:
-                    why = "the boot ran past its %d s limit" % RUN_TIMEOUT
+                    why = "the boot ran past its %d s limit" % (
+                        opts.boot_timeout)
                 else:
                     why = "timeout after %d s" % timeouts.get(current,
                                                               DEFAULT_TIMEOUT)
@@ -469,6 +489,11 @@ def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
                               "" if ok else cfg.rerun(current), output))
             done.add(current)
             progress = True
+            if not ok and isolate:
+                # What a failed test leaves behind (lost pages, files, a
+                # damaged kernel) must not fail the tests after it: go on
+                # in a fresh machine.
+                return True, current
             current = None
             continue
         m = LEAK_RE.match(stripped)
@@ -508,7 +533,7 @@ def run_boot(cfg, guest, command, boot, tests, done, report, timeouts,
             output.append(line)
 
 
-def run_configs(configs, tests, only, report, timeouts, cores):
+def run_configs(configs, tests, report, opts, cores):
     """Runs the configurations in order, starting the next one while the
     harts of those running leave a host core free (a CPUS=1 guest keeps at
     most one host core busy, so two of them can share a 2-core host)."""
@@ -520,7 +545,7 @@ def run_configs(configs, tests, only, report, timeouts, cores):
     def worker(cfg):
         t0 = time.monotonic()
         try:
-            run_config(cfg, tests, only, report, timeouts)
+            run_config(cfg, tests, report, opts)
         except Exception as e:  # a runner bug must not hang the others
             import traceback
             report.add(Result(cfg.name, "runner", False, 0,
@@ -578,9 +603,19 @@ def main():
     ap.add_argument("--timeout", type=int,
                     help="per-test timeout in seconds for every guest test "
                     "(overrides the // timeout: comments)")
+    ap.add_argument("--boot-timeout", type=int, default=RUN_TIMEOUT,
+                    metavar="SECONDS",
+                    help="limit for one boot with all its tests (default "
+                    "%d)" % RUN_TIMEOUT)
     ap.add_argument("--cores", type=int, default=None,
                     help="host cores to fill with guest harts; 1 runs the "
                     "configurations strictly one after another")
+    ap.add_argument("--no-isolate", action="store_true",
+                    help="after a failed guest test, go on in the same boot "
+                    "(default: reboot, so that a failure cannot spill over)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run the guest tests N times in each configuration "
+                    "(a fresh boot each time), to catch rare failures")
     ap.add_argument("--list", action="store_true",
                     help="list configurations and guest tests, then exit")
     a = ap.parse_args()
@@ -606,7 +641,7 @@ def main():
     timeouts = dict(all_tests)
     if a.timeout:
         timeouts = {t: a.timeout for t in timeouts}
-    only = parse_list(a.only)
+    only = list(dict.fromkeys(parse_list(a.only)))  # in order, no repeats
     for t in only:
         if t not in all_tests:
             ap.error("no guest test %s (user/tests/%s.c)" % (t, t))
@@ -644,8 +679,10 @@ def main():
         times["host"] = time.monotonic() - th
     if configs:
         cores = a.cores or os.cpu_count() or 2
-        times.update(run_configs(configs, tests, bool(only), report, timeouts,
-                                 cores))
+        opts = argparse.Namespace(only=bool(only), timeouts=timeouts,
+                                  isolate=not a.no_isolate, repeat=a.repeat,
+                                  boot_timeout=a.boot_timeout)
+        times.update(run_configs(configs, tests, report, opts, cores))
     total = time.monotonic() - t0
 
     say()

@@ -7,9 +7,10 @@
 //                            host runner continues with this after a reboot)
 //
 // Each test runs in a child (fork, exec, wait). Before it the driver prints
-// "# start NAME"; after it "ok N - NAME (T ticks)" if it exited 0 and gave
-// back every page it used, else "not ok N - NAME (status S)" or
-// "not ok N - NAME (leaked P pages)". Then a leak check over the whole run, a
+// "# start NAME"; after it "ok N - NAME (T ticks)" if it exited 0, gave back
+// every page it used and left the names in / as they were, else "not ok N -
+// NAME (status S)", "not ok N - NAME (leaked P pages)" or "not ok N - NAME
+// (changed the files in /)". Then a leak check over the whole run, a
 // summary, and the machine powers off: QEMU exits 0 if everything passed, 1
 // if not. The host runner (tools/runtests.py) reads these lines.
 #include "user.h"
@@ -70,6 +71,59 @@ static int scan_root(const char *after) {
   return 0;
 }
 
+// The names in / before a test, to find what a test left behind (or
+// removed): tests run one after another in the same file system, so a stray
+// file can make a later test fail.
+#define MAXNAMES 256
+static char root_before[MAXNAMES][NAMELEN];
+static int nroot_before;
+
+// Reads the names in / into names[]; returns the count, -1 on error.
+static int list_root(char names[][NAMELEN], int max) {
+  int fd = open("/", O_RDONLY);
+  if (fd < 0)
+    return -1;
+  struct dirent de;
+  int n = 0;
+  while (n < max && read(fd, &de, sizeof(de)) == sizeof(de)) {
+    if (de.inum == 0)
+      continue;
+    memmove(names[n], de.name, DIRSIZ);
+    names[n][DIRSIZ] = '\0';
+    n++;
+  }
+  close(fd);
+  return n;
+}
+
+static int find_name(char names[][NAMELEN], int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+// Compares / with root_before; prints what changed. Returns the number of
+// names added or removed.
+static int root_changes(const char *test) {
+  static char now[MAXNAMES][NAMELEN];
+  int n = list_root(now, MAXNAMES);
+  int changes = 0;
+  for (int i = 0; i < n; i++) {
+    if (!find_name(root_before, nroot_before, now[i])) {
+      printf("# %s left /%s behind\n", test, now[i]);
+      changes++;
+    }
+  }
+  for (int i = 0; i < nroot_before; i++) {
+    if (!find_name(now, n, root_before[i])) {
+      printf("# %s removed /%s\n", test, root_before[i]);
+      changes++;
+    }
+  }
+  return changes;
+}
+
 // Freeing the memory of a process that has been waited for can finish
 // shortly after wait() returns: a thread's kernel stack goes once its hart
 // has switched away, and orphans are reaped by init in its own time. So a
@@ -86,6 +140,7 @@ static int settle(int before) {
 // Runs one test; returns 1 if it passed.
 static int run_one(int n, const char *name) {
   printf("# start %s\n", name);
+  nroot_before = list_root(root_before, MAXNAMES);
   int before = freepages();
   int t0 = uptime();
   int pid = fork();
@@ -108,6 +163,7 @@ static int run_one(int n, const char *name) {
   }
   int after = settle(before);
   if (status != 0) {
+    root_changes(name);
     if (after < before)
       printf("not ok %d - %s (status %d; leaked %d pages)\n", n, name, status,
              before - after);
@@ -118,6 +174,10 @@ static int run_one(int n, const char *name) {
   if (after < before) {
     printf("not ok %d - %s (leaked %d pages: %d free before, %d after)\n", n,
            name, before - after, before, after);
+    return 0;
+  }
+  if (root_changes(name)) {
+    printf("not ok %d - %s (changed the files in /)\n", n, name);
     return 0;
   }
   printf("ok %d - %s (%d ticks)\n", n, name, ticks);

@@ -73,17 +73,22 @@ static int one_round(int round, int live) {
 // its children until the parent lets them all go.
 static void test_concurrent(int live) {
   enum { W = 4 };
-  int counts[2];
+  int counts[2], start[2];
   ASSERT_EQ(pipe(hold), 0, "pipe");
   ASSERT_EQ(pipe(counts), 0, "pipe");
+  ASSERT_EQ(pipe(start), 0, "pipe");
   for (int w = 0; w < W; w++) {
     int pid = fork();
     if (pid == 0) {
       close(counts[0]);
-      int failed;
-      // The worker keeps hold[1] open only in the parent: drop our copy
-      // before the children inherit it.
+      // Only the parent keeps hold[1] and start[1] open: drop our copies
+      // before our children inherit them.
       close(hold[1]);
+      close(start[1]);
+      char c;
+      read(start[0], &c, 1);  // EOF once all workers exist
+      close(start[0]);
+      int failed;
       int n = fill_table(&failed);
       write(counts[1], &n, sizeof(n));
       int good = 0;
@@ -96,6 +101,8 @@ static void test_concurrent(int live) {
     }
     ASSERT_GT(pid, 0, "fork worker %d", w);
   }
+  close(start[0]);
+  close(start[1]);  // all workers start filling the table now
   close(counts[1]);
   int total = 0, reports = 0, n;
   while (reports < W && read(counts[0], &n, sizeof(n)) == sizeof(n)) {

@@ -1,7 +1,8 @@
 // t_fsconc: several processes create, write, link and unlink files in one
 // directory at the same time. Each one's own files end up exactly as it
 // left them; for names they all fight over, exactly one mkdir, one link and
-// one unlink of the same name succeeds; afterwards the directory can be
+// one unlink of the same name succeeds; processes creating and unlinking
+// one name over and over lose no inode; afterwards the directory can be
 // emptied and removed.
 #include "test.h"
 #include "weft/fs.h"
@@ -109,6 +110,44 @@ static int race(int (*op)(void)) {
   return wins;
 }
 
+// How many more inodes can be had: creates empty files in dir until that
+// fails, then removes them. (The same number before and after the
+// concurrent work means none was lost.)
+static int free_inodes(const char *dir) {
+  char name[32];
+  int n = 0;
+  for (; n <= NINODES; n++) {
+    test_format(name, sizeof(name), "%s/i%d", dir, n);
+    int fd = open(name, O_CREATE | O_RDWR);
+    if (fd < 0)
+      break;
+    close(fd);
+  }
+  for (int i = 0; i < n; i++) {
+    test_format(name, sizeof(name), "%s/i%d", dir, i);
+    unlink(name);
+  }
+  return n;
+}
+
+// W processes create (O_CREATE, without O_TRUNC), close and unlink one name
+// over and over: every create either opens the file someone else made or
+// makes a new one, every unlink removes whichever is there.
+#define CHURN 800
+static int churn(int w) {
+  int errors = 0;
+  for (int i = 0; i < CHURN; i++) {
+    int fd = open("t_fsconc.d/x", O_CREATE | O_RDWR);
+    if (fd < 0)
+      errors++;
+    else
+      close(fd);
+    if (i % 3 == w % 3)
+      unlink("t_fsconc.d/x");  // may find nothing: that is fine
+  }
+  return errors;
+}
+
 static int op_mkdir(void) { return mkdir("t_fsconc.d/same"); }
 static int op_link(void) { return link("t_fsconc.d/target", "t_fsconc.d/same-link"); }
 static int op_unlink(void) { return unlink("t_fsconc.d/target"); }
@@ -125,6 +164,8 @@ static int op_create_excl(void) {
 
 int main(void) {
   ASSERT_EQ(mkdir("t_fsconc.d"), 0, "mkdir t_fsconc.d");
+  int inodes0 = free_inodes("t_fsconc.d");
+  EXPECT_GT(inodes0, 100, "count the free inodes (%d)", inodes0);
   int pids[W];
   for (int w = 0; w < W; w++) {
     pids[w] = fork();
@@ -168,6 +209,20 @@ int main(void) {
             "it is one file: the 4 one-byte writes went to the same offset "
             "of separate opens");
 
+  for (int w = 0; w < W; w++) {
+    if (fork() == 0)
+      exit(churn(w));
+  }
+  int churned = 0;
+  for (int w = 0; w < W; w++) {
+    int status = -1;
+    if (wait(&status) > 0 && status == 0)
+      churned++;
+  }
+  EXPECT_EQ(churned, W, "%d processes create, close and unlink one name %d "
+            "times each; every create succeeds", W, CHURN);
+  unlink("t_fsconc.d/x");
+
   // Clean up everything; the directory must then be removable.
   int removed = 0;
   for (int w = 0; w < W; w++) {
@@ -181,6 +236,8 @@ int main(void) {
   EXPECT_EQ(unlink("t_fsconc.d/same-link"), 0, "remove the raced link");
   EXPECT_EQ(unlink("t_fsconc.d/created"), 0, "remove the raced file");
   EXPECT_EQ(count_entries("t_fsconc.d"), 2, "the directory is empty");
+  int inodes1 = free_inodes("t_fsconc.d");
+  EXPECT_EQ(inodes1, inodes0, "as many inodes are free as before: none leaked");
   EXPECT_EQ(unlink("t_fsconc.d"), 0, "and can be removed");
   (void)shared;
   test_done();

@@ -79,7 +79,7 @@ static void test_separate_files(void) {
 // and fixed and derived words that show a torn or mixed record.
 #define RECS 400
 struct rec {
-  char w;
+  unsigned char w;
   char pad;
   unsigned short seq;
   unsigned magic;
@@ -88,12 +88,12 @@ struct rec {
 };
 
 static void test_shared_offset(void) {
-  int fd = open("t_fswrite.shared", O_CREATE | O_RDWR | O_TRUNC);
-  ASSERT_GE(fd, 0, "create t_fswrite.shared");
+  int fd = open("t_fswrite.sh", O_CREATE | O_RDWR | O_TRUNC);
+  ASSERT_GE(fd, 0, "create t_fswrite.sh");
   for (int w = 0; w < W; w++) {
     if (fork() == 0) {
       for (int i = 0; i < RECS; i++) {
-        struct rec r = {(char)w, 0, (unsigned short)i, 0x5eed1e55,
+        struct rec r = {(unsigned char)w, 0, (unsigned short)i, 0x5eed1e55,
                         (unsigned)(w * 100000 + i), 0xa5a5a5a5};
         if (write(fd, &r, sizeof(r)) != sizeof(r))
           exit(1);
@@ -111,15 +111,15 @@ static void test_shared_offset(void) {
   EXPECT_EQ(ok, W, "%d processes append %d records each through one shared fd", W,
             RECS);
   struct stat st;
-  EXPECT_EQ(stat("t_fswrite.shared", &st) == 0 ? (long)st.size : -1,
+  EXPECT_EQ(stat("t_fswrite.sh", &st) == 0 ? (long)st.size : -1,
             (long)W * RECS * sizeof(struct rec),
             "the file holds exactly all records: no write overwrote another");
   static unsigned char seen[W][RECS];
-  fd = open("t_fswrite.shared", O_RDONLY);
+  fd = open("t_fswrite.sh", O_RDONLY);
   struct rec r;
   int good = 0, broken = 0, dup = 0;
   while (read(fd, &r, sizeof(r)) == sizeof(r)) {
-    if (r.magic != 0x5eed1e55 || r.tail != 0xa5a5a5a5 || r.w < 0 || r.w >= W ||
+    if (r.magic != 0x5eed1e55 || r.tail != 0xa5a5a5a5 || r.w >= W ||
         r.seq >= RECS || r.check != (unsigned)(r.w * 100000 + r.seq)) {
       broken++;
       continue;
@@ -133,7 +133,7 @@ static void test_shared_offset(void) {
   EXPECT_EQ(broken, 0, "no record is torn");
   EXPECT_EQ(dup, 0, "no record appears twice");
   EXPECT_EQ(good, W * RECS, "every record is there");
-  unlink("t_fswrite.shared");
+  unlink("t_fswrite.sh");
 }
 
 int main(void) {

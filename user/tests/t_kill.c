@@ -6,6 +6,7 @@
 // Every child tells the parent through a pipe that it has started, so the
 // kill cannot come before the child exists; if a kill is lost, the child
 // blocks forever and the runner's timeout reports the test.
+// timeout: 30
 #include "test.h"
 
 static int ready[2];
@@ -92,18 +93,32 @@ static void body_wait(void) {
   wait(0);
 }
 
+// Kills REPEAT children running body, each right after it reports that it
+// starts; returns how many exited with status -1. The kill may land before,
+// while or after the child goes to sleep: every case must end the child
+// (a lost wake-up hangs the test, and the runner reports the timeout).
+#define REPEAT 20
+static int kill_many_times(void (*body)(void)) {
+  int minus_one = 0;
+  for (int i = 0; i < REPEAT; i++) {
+    if (pipe(block) < 0)
+      return -1;
+    minus_one += kill_and_reap(spawn(body)) == -1;
+    close(block[0]);
+    close(block[1]);
+  }
+  return minus_one;
+}
+
 static void test_kill_blocked(void) {
-  ASSERT_EQ(pipe(block), 0, "pipe");
-  EXPECT_EQ(kill_and_reap(spawn(body_sleep)), -1,
-            "kill a process asleep in sleep(): status -1");
-  EXPECT_EQ(kill_and_reap(spawn(body_read)), -1,
-            "kill a process blocked reading an empty pipe");
-  EXPECT_EQ(kill_and_reap(spawn(body_write)), -1,
-            "kill a process blocked writing a full pipe");
-  close(block[0]);
-  close(block[1]);
-  EXPECT_EQ(kill_and_reap(spawn(body_spin)), -1,
-            "kill a process spinning in user mode");
+  EXPECT_EQ(kill_many_times(body_sleep), REPEAT,
+            "kill a process asleep in sleep(): status -1 (%d times)", REPEAT);
+  EXPECT_EQ(kill_many_times(body_read), REPEAT,
+            "kill a process blocked reading an empty pipe (%d times)", REPEAT);
+  EXPECT_EQ(kill_many_times(body_write), REPEAT,
+            "kill a process blocked writing a full pipe (%d times)", REPEAT);
+  EXPECT_EQ(kill_many_times(body_spin), REPEAT,
+            "kill a process spinning in user mode (%d times)", REPEAT);
   int pid = spawn(body_kill_self);
   int status = 0;
   EXPECT_EQ(wait(&status), pid, "a process that kills itself ends");
@@ -169,6 +184,11 @@ static void test_kill_bad(void) {
   EXPECT_EQ(kill(0), -1, "kill(0) fails");
   EXPECT_EQ(kill(999999), -1, "kill of a pid that does not exist fails");
   EXPECT_EQ(kill(0x7fffffff), -1, "kill(INT_MAX) fails");
+  // docs/design.md: init reaps orphans and must not die.
+  EXPECT_EQ(kill(1), -1, "kill of init (pid 1) is refused");
+  struct procinfo init;
+  EXPECT_TRUE(test_find_proc(1, &init) == 1 && init.state != PI_ZOMBIE,
+              "and init lives on");
   int pid = fork();
   if (pid == 0)
     exit(0);

@@ -206,6 +206,38 @@ static void test_orphan(void) {
               "init reaps the orphan when it exits");
 }
 
+// A child forks children that exit at once, and exits itself without
+// waiting for them: the zombies it leaves go to init, which must reap them.
+static void test_zombie_orphans(void) {
+  enum { N = 10 };
+  int report[2];
+  ASSERT_EQ(pipe(report), 0, "pipe");
+  int child = fork();
+  if (child == 0) {
+    close(report[0]);
+    for (int i = 0; i < N; i++) {
+      int pid = fork();
+      if (pid == 0)
+        exit(i);
+      write(report[1], &pid, sizeof(pid));
+    }
+    exit(0);  // without waiting
+  }
+  close(report[1]);
+  int pids[N], n = 0;
+  while (n < N && read(report[0], &pids[n], sizeof(int)) == sizeof(int))
+    n++;
+  close(report[0]);
+  int status = -1;
+  EXPECT_EQ(wait(&status), child, "reap the child that did not wait");
+  EXPECT_EQ(n, N, "it made %d children", N);
+  int gone = 0;
+  for (int i = 0; i < n; i++)
+    gone += pids[i] > 0 && test_await_proc(pids[i], 0, 30);
+  EXPECT_EQ(gone, N, "init reaps the %d zombies it left behind", N);
+  EXPECT_EQ(wait(0), -1, "none of them became our child");
+}
+
 // Each process waits for its child and exits with the child's status + 1.
 static void test_fork_chain(void) {
   enum { DEPTH = 20 };
@@ -252,6 +284,7 @@ int main(void) {
   test_fork_shares_files();
   test_zombie();
   test_orphan();
+  test_zombie_orphans();
   test_fork_chain();
   test_sleep_uptime();
   test_done();
