@@ -130,6 +130,14 @@ Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
     return uargv.error();
   }
 
+  // The new image is ready. The other threads of the process end before it
+  // replaces the old one (a failed exec above leaves them alone); it starts
+  // with one thread, the caller.
+  if (!end_other_threads()) {
+    as->put();
+    return Error::Interrupted;
+  }
+
   // Point of no return: install the new image.
   Process* p = myproc();
   Thread* t = current();
@@ -152,9 +160,6 @@ Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
 }  // namespace
 
 Result<int> exec(const char* path, char* const argv[]) {
-  // The other threads of the process end first; the new image starts with
-  // one thread, the caller.
-  if (!end_other_threads()) return Error::Interrupted;
   begin_op();
   Inode* ip = namei(path);
   if (!ip) {
