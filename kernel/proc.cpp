@@ -207,7 +207,7 @@ int reap_child(bool clones, u64 out, F value_of) {
       return pid;
     }
     if (!have_children || killed(p)) return -1;
-    sleep(p, g_wait_lock);
+    sleep_killable(p, g_wait_lock);
   }
 }
 }  // namespace
@@ -367,7 +367,7 @@ bool end_other_threads() {
     SpinGuard g(p->lock);
     if (p->live == 1) break;
     if (killed(p)) return false;  // a sibling is exec'ing too, or exit/kill
-    sleep(&p->live, p->lock);     // thread_exit wakes us
+    sleep_killable(&p->live, p->lock);     // thread_exit wakes us
   }
   // The dead siblings' harts finish switching away (interrupts off, a few
   // instructions): after this no other slot carries this process's ids.

@@ -141,6 +141,10 @@ void yield();
 void make_runnable_locked(Thread* t);  // caller holds t->lock
 // Sleep on chan, releasing lk while asleep; lk is held again on return.
 void sleep(void* chan, Spinlock& lk);
+// The same for waits that a kill must end (pipes, console, wait, sleep,
+// futex, desch): returns at once if the thread is to end; the caller's loop
+// checks killed() before sleeping again.
+void sleep_killable(void* chan, Spinlock& lk);
 void wakeup(void* chan);       // wake every thread sleeping on chan
 void wake_idle_hart();         // IPI some idle hart if there is one
 

@@ -141,11 +141,20 @@ void yield() {
 }
 
 // The caller holds lk, which protects the condition it waits for; a waker
-// must hold lk when it calls wakeup(). The thread marks itself Sleeping
-// before letting go of lk, so a wakeup cannot slip in between.
-void sleep(void* chan, Spinlock& lk) {
+// must change the condition under lk before it calls wakeup(). The thread
+// marks itself Sleeping before letting go of lk, so a wakeup cannot slip in
+// between. With killable, a thread whose process is being killed (or that
+// exec is ending) does not go to sleep: kill() sets the flag and then wakes
+// Sleeping threads, each under the thread's lock, and the flag is checked
+// here under that same lock, so a kill cannot slip in between either. The
+// caller's loop then sees killed() and gives up.
+static void sleep_on(void* chan, Spinlock& lk, bool killable) {
   Thread* t = current();
   t->lock.acquire();
+  if (killable && killed(t->proc)) {
+    t->lock.release();
+    return;
+  }
   t->chan = chan;
   t->state = ThreadState::Sleeping;
   lk.release();
@@ -154,6 +163,9 @@ void sleep(void* chan, Spinlock& lk) {
   t->lock.release();
   lk.acquire();
 }
+
+void sleep(void* chan, Spinlock& lk) { sleep_on(chan, lk, false); }
+void sleep_killable(void* chan, Spinlock& lk) { sleep_on(chan, lk, true); }
 
 void wakeup(void* chan) {
   Thread* me = mycpu()->thread;

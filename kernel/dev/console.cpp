@@ -47,7 +47,7 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
   while (done < n) {
     while (g_in.read == g_in.write) {
       if (killed(myproc())) return Error::Interrupted;
-      sleep(&g_in.read, g_in.lock);
+      sleep_killable(&g_in.read, g_in.lock);
     }
     char c = g_in.buf[g_in.read % INPUT_SIZE];
     if (c == CTRL_D) {

@@ -91,8 +91,8 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
   if (n == 0) return size_t{0};
   Process* me = myproc();
   for (;;) {
-    // Checked before taking the pipe lock: killed() may take the process
-    // lock, which comes before every file-system lock.
+    // A kill that lands after this check still ends the wait below:
+    // sleep_killable does not sleep once the process is killed.
     if (killed(me)) return Error::Interrupted;
     size_t done = 0;
     bool wake_writers;
@@ -101,7 +101,7 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
       if (p->nread == p->nwrite) {
         if (!p->writeopen) return size_t{0};  // end of file
         p->readers_waiting++;
-        sleep(&p->nwrite, p->lock);
+        sleep_killable(&p->nwrite, p->lock);
         p->readers_waiting--;
         continue;
       }
@@ -143,7 +143,7 @@ Result<size_t> pipe_write(Pipe* p, bool user_src, u64 src, size_t n) {
       if (p->nwrite - p->nread == kRingBytes) {
         // Full. The readers were woken when these bytes went in.
         p->writers_waiting++;
-        sleep(&p->nread, p->lock);
+        sleep_killable(&p->nread, p->lock);
         p->writers_waiting--;
         continue;
       }

@@ -62,7 +62,7 @@ Result<void> futex_wait(u64 uaddr, int expected) {
       b.waiters.remove(&w);
       return Error::Interrupted;
     }
-    sleep(&w, b.lock);
+    sleep_killable(&w, b.lock);
   }
   return {};
 }

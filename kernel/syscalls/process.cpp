@@ -30,7 +30,7 @@ i64 sys_sleep() {
   u64 start = g_ticks;
   while (g_ticks - start < static_cast<u64>(n)) {
     if (killed(myproc())) return -1;
-    sleep(&g_ticks, g_tick_lock);
+    sleep_killable(&g_ticks, g_tick_lock);
   }
   return 0;
 }

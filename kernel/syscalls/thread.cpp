@@ -39,7 +39,7 @@ i64 sys_desch() {
       t->desched = false;
       return -1;
     }
-    sleep(&t->desched, g_desch_lock);
+    sleep_killable(&t->desched, g_desch_lock);
   }
   return 0;
 }

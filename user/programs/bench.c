@@ -90,6 +90,55 @@ static void bench_sbrk(void) {
   report_op("sbrk grow+shrink", rdtime() - t0, n);
 }
 
+static int thread_done;
+static void thread_body(void *arg) {
+  (void)arg;
+  texit(&thread_done, 1);
+}
+
+// tspawn + texit + waiting for the exit word: the cost of a thread's life,
+// to set against fork+exit+wait of the same (small) process.
+static void bench_thread(void) {
+  int n = 500;
+  char *stack = malloc(PGSIZE);
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    thread_done = 0;
+    if (tspawn(stack + PGSIZE, thread_body, 0) < 0) {
+      printf("bench: tspawn failed\n");
+      exit(1);
+    }
+    while (thread_done == 0) futex_wait(&thread_done, 0);
+  }
+  report_op("tspawn+texit+join", rdtime() - t0, n);
+  // The last thread may still be leaving its hart; let it go before the
+  // stack is reused.
+  yield(-1);
+  free(stack);
+}
+
+static void clone_body(void *arg) {
+  (void)arg;
+  exit(0);
+}
+
+static void bench_clone(void) {
+  int n = 500;
+  char *raw = malloc(2 * PGSIZE);
+  char *stack = (char *)(((unsigned long)raw + PGSIZE - 1) & ~(unsigned long)(PGSIZE - 1));
+  unsigned long t0 = rdtime();
+  for (int i = 0; i < n; i++) {
+    void *st;
+    int pid = clone(clone_body, 0, stack);
+    if (pid < 0 || join(&st) != pid) {
+      printf("bench: clone failed\n");
+      exit(1);
+    }
+  }
+  report_op("clone+exit+join", rdtime() - t0, n);
+  free(raw);
+}
+
 static void report_rate(const char *name, unsigned long ticks, int bytes) {
   // KiB per second, printed as MiB/s with two decimals.
   unsigned long kib_s = (unsigned long)bytes / 1024 * 10000000UL / ticks;
@@ -126,6 +175,8 @@ int main(int argc, char **argv) {
   self = argv[0];
   bench_getpid();
   bench_fork();
+  bench_thread();
+  bench_clone();
   bench_exec();
   bench_pipe();
   bench_sbrk();
