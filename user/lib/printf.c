@@ -4,20 +4,102 @@
 // the kernel with as few writes as possible: one, unless it is longer than
 // the buffer. Several processes printing to the console at once then mix
 // whole lines rather than single characters.
+//
+// Threads that share memory (pthreads, clones) also take a print lock
+// around the writes of one call, so that a call longer than the buffer is
+// not cut up by another thread's output (nor is a shorter one: the kernel
+// does not promise to keep a long write() in one piece). There is one lock
+// per file descriptor, except that 0, 1 and 2 share one (they are usually
+// all the console): a thread blocked writing to a full pipe does not hold up
+// a thread printing elsewhere.
 #include "user.h"
 
 #define OUTBUF 256
 
 struct out {
   int fd;
-  int len;    // bytes waiting in buf
-  int total;  // bytes produced so far, the return value
+  int len;     // bytes waiting in buf
+  int total;   // bytes produced so far, the return value
+  unsigned long locked;  // print lock owner word once taken (first flush)
   char buf[OUTBUF];
 };
 
+// A print lock: who holds it, as pid << 32 | tid; 0 if nobody.
+//
+// It is not a plain futex lock because a waiter must sometimes give up
+// waiting. fork() copies memory, so a child forked while another thread of
+// the parent was printing starts with the lock held by a thread it does not
+// have, and nobody would ever release it. A waiter therefore spins briefly,
+// then yields its hart to the holder (yield(tid) fails when that thread is
+// gone: the lock is then taken over at once), then sleeps a tick at a time.
+// If the holder belongs to another process (a clone sharing our memory, or
+// the parent we were forked from; the two cannot be told apart) the waiter
+// takes the lock over when it has not changed hands for PRINT_STEAL_AFTER.
+// A holder of our own process is waited for as long as it lives. The lock
+// is only ever held for the write() calls of one printf, so in practice
+// nobody waits long.
+#define PRINT_SPINS 100
+#define PRINT_YIELDS 200
+#define PRINT_STEAL_AFTER 5000000UL  // time CSR units: 0.5 s
+
+struct print_lock {
+  unsigned long owner;
+  unsigned releases;  // bumped by every unlock: progress
+};
+
+static struct print_lock print_locks[NOFILE];  // [0]: fds 0, 1, 2 and strays
+
+static struct print_lock *lock_of(int fd) {
+  return fd > 2 && fd < NOFILE ? &print_locks[fd] : &print_locks[0];
+}
+
+static unsigned long print_lock(struct print_lock *pl) {
+  unsigned long pid = (unsigned)getpid();
+  unsigned long me = pid << 32 | (unsigned)gettid();
+  unsigned long deadline = 0;
+  unsigned long last = 0;  // the holder the deadline is for
+  unsigned last_releases = 0;
+  for (int i = 0;; i++) {
+    unsigned long holder = 0;
+    if (__atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return me;
+    if (i < PRINT_SPINS)
+      continue;
+    // The deadline runs from when the lock last moved: a lock that passes
+    // from hand to hand (or is taken again and again by one printing
+    // thread) is not stuck, however long we wait.
+    unsigned releases = __atomic_load_n(&pl->releases, __ATOMIC_RELAXED);
+    if (holder != last || releases != last_releases) {
+      last = holder;
+      last_releases = releases;
+      deadline = rdtime() + PRINT_STEAL_AFTER;
+    }
+    int gone = yield((int)(unsigned)holder) < 0;
+    int stale = (holder >> 32) != pid && rdtime() > deadline;
+    if (gone || stale) {
+      // Take it over from the holder we saw (unless it changed meanwhile).
+      if (__atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
+                                      __ATOMIC_RELAXED))
+        return me;
+    } else if (i >= PRINT_SPINS + PRINT_YIELDS) {
+      sleep(1);
+    }
+  }
+}
+
+static void print_unlock(struct print_lock *pl, unsigned long me) {
+  __atomic_fetch_add(&pl->releases, 1, __ATOMIC_RELAXED);
+  // Only if it is still ours: it may have been taken over.
+  __atomic_compare_exchange_n(&pl->owner, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 static void flush(struct out *o) {
-  if (o->len > 0)
+  if (o->len > 0) {
+    if (!o->locked)
+      o->locked = print_lock(lock_of(o->fd));
     write(o->fd, o->buf, o->len);
+  }
   o->len = 0;
 }
 
@@ -77,6 +159,7 @@ int vfprintf(int fd, const char *fmt, va_list ap) {
   o.fd = fd;
   o.len = 0;
   o.total = 0;
+  o.locked = 0;
 
   for (const char *p = fmt; *p; p++) {
     if (*p != '%') {
@@ -163,6 +246,8 @@ int vfprintf(int fd, const char *fmt, va_list ap) {
     }
   }
   flush(&o);
+  if (o.locked)
+    print_unlock(lock_of(fd), o.locked);
   return o.total;
 }
 

@@ -12,6 +12,7 @@
 
 #include "fcntl.h"
 #include "stat.h"
+#include "thread.h"  // the OSTEP thread library (pthread.h: POSIX style)
 #include "weft/param.h"
 #include "weft/procinfo.h"
 

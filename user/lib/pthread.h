@@ -1,0 +1,146 @@
+// pthread.h: POSIX-style threads on weft's tspawn/texit/futex.
+//
+// Threads are kernel threads of the calling process (tspawn), each on a
+// stack from malloc. A thread that waits (join, mutex, condition variable,
+// barrier, once) sleeps in the kernel (futex_wait); nothing here spins. The
+// functions return 0 or a POSIX error number (errno.h); none sets errno.
+// docs/threadlib.md describes the guarantees and what is left out.
+#pragma once
+
+#include <stddef.h>
+
+#include "errno.h"
+#include "thread.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// A thread is named by its kernel thread id; the main thread's is the pid.
+typedef unsigned long pthread_t;
+
+// ---------------------------------------------------------------------------
+// Threads.
+
+#define PTHREAD_STACK_MIN 4096
+#define PTHREAD_STACK_DEFAULT (32 * 1024)
+
+#define PTHREAD_CREATE_JOINABLE 0
+#define PTHREAD_CREATE_DETACHED 1
+
+typedef struct {
+  size_t stacksize;
+  int detachstate;
+} pthread_attr_t;
+
+int pthread_attr_init(pthread_attr_t *attr);
+int pthread_attr_destroy(pthread_attr_t *attr);
+int pthread_attr_setstacksize(pthread_attr_t *attr, size_t size);  // EINVAL below PTHREAD_STACK_MIN
+int pthread_attr_getstacksize(const pthread_attr_t *attr, size_t *size);
+int pthread_attr_setdetachstate(pthread_attr_t *attr, int state);
+int pthread_attr_getdetachstate(const pthread_attr_t *attr, int *state);
+
+// attr may be NULL (joinable, PTHREAD_STACK_DEFAULT bytes of stack). EAGAIN
+// when no stack memory or kernel thread is left. Returning from start ends
+// the thread as pthread_exit(its return value) does.
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                   void *(*start)(void *), void *arg);
+// Waits for the thread to end, stores its exit value in *retval (if retval
+// is not NULL) and frees its stack. EDEADLK for the caller itself, ESRCH if
+// no joinable thread has that id, EINVAL if it is detached or another thread
+// is already joining it.
+int pthread_join(pthread_t thread, void **retval);
+// Ends the calling thread with value retval. In the main thread (or any
+// thread not made by pthread_create) it ends the thread, and the process
+// lives on until its last thread ends.
+void pthread_exit(void *retval) __attribute__((noreturn));
+// Its stack is freed when it ends (by a later pthread call of any thread,
+// since a thread cannot free the stack it runs on). ESRCH, or EINVAL if it
+// is detached already or someone is joining it.
+int pthread_detach(pthread_t thread);
+pthread_t pthread_self(void);
+int pthread_equal(pthread_t a, pthread_t b);
+
+// ---------------------------------------------------------------------------
+// Mutexes: a futex word with three states (free, held, held with sleepers).
+// Not recursive: locking a mutex one already holds deadlocks. Unlocking
+// gives it to nobody in particular (the woken thread competes with others).
+
+typedef struct {
+  int state;  // 0 free, 1 held, 2 held and some thread may sleep on it
+} pthread_mutex_t;
+
+typedef struct {
+  int unused;
+} pthread_mutexattr_t;
+
+#define PTHREAD_MUTEX_INITIALIZER {0}
+
+int pthread_mutexattr_init(pthread_mutexattr_t *attr);
+int pthread_mutexattr_destroy(pthread_mutexattr_t *attr);
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr);
+int pthread_mutex_destroy(pthread_mutex_t *m);  // EBUSY while locked
+int pthread_mutex_lock(pthread_mutex_t *m);
+int pthread_mutex_trylock(pthread_mutex_t *m);  // EBUSY if held
+int pthread_mutex_unlock(pthread_mutex_t *m);   // EPERM if not locked
+
+// ---------------------------------------------------------------------------
+// Condition variables: the same FIFO waiter queue as cond_t (thread.h). A
+// signal wakes exactly one thread that was waiting (the longest waiting), a
+// broadcast all of them; a waiter wakes only when signalled, and holds the
+// mutex again when pthread_cond_wait returns.
+
+typedef struct {
+  struct weft_waitq q;
+} pthread_cond_t;
+
+typedef struct {
+  int unused;
+} pthread_condattr_t;
+
+#define PTHREAD_COND_INITIALIZER {{0, 0, 0}}
+
+int pthread_condattr_init(pthread_condattr_t *attr);
+int pthread_condattr_destroy(pthread_condattr_t *attr);
+int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr);
+int pthread_cond_destroy(pthread_cond_t *c);  // EBUSY while threads wait
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int pthread_cond_signal(pthread_cond_t *c);
+int pthread_cond_broadcast(pthread_cond_t *c);
+
+// ---------------------------------------------------------------------------
+// Barriers: pthread_barrier_wait returns when `count` threads have called
+// it; one of them (the last to arrive) gets PTHREAD_BARRIER_SERIAL_THREAD,
+// the others 0. The barrier is then ready for the next round.
+
+#define PTHREAD_BARRIER_SERIAL_THREAD (-1)
+
+typedef struct {
+  int lock;        // futex mutex word guarding arrived
+  unsigned count;  // threads per round
+  unsigned arrived;
+  int round;       // futex word: bumped when a round completes
+} pthread_barrier_t;
+
+typedef struct {
+  int unused;
+} pthread_barrierattr_t;
+
+int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
+                         unsigned count);  // EINVAL for count 0
+int pthread_barrier_destroy(pthread_barrier_t *b);  // EBUSY mid-round
+int pthread_barrier_wait(pthread_barrier_t *b);
+
+// ---------------------------------------------------------------------------
+// Once: the first caller runs fn; every other caller returns only after fn
+// has returned.
+
+typedef int pthread_once_t;
+
+#define PTHREAD_ONCE_INIT 0
+
+int pthread_once(pthread_once_t *once, void (*fn)(void));
+
+#ifdef __cplusplus
+}
+#endif
