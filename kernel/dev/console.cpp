@@ -65,16 +65,17 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
   return done;
 }
 
+// The whole write goes out under g_out_lock so that one write() is never
+// interleaved with another's. The copies cannot sleep, so they may run
+// under the spin lock.
 Result<size_t> console_write(bool user_src, u64 src, size_t n) {
   char chunk[64];
   size_t done = 0;
+  SpinGuard g(g_out_lock);
   while (done < n) {
     size_t m = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
     if (!copy_from(chunk, user_src, src + done, m)) break;
-    {
-      SpinGuard g(g_out_lock);
-      for (size_t i = 0; i < m; i++) uart_putc(chunk[i]);
-    }
+    for (size_t i = 0; i < m; i++) uart_putc(chunk[i]);
     done += m;
   }
   if (done == 0 && n > 0) return Error::Fault;
