@@ -101,14 +101,15 @@ dinode* dinode_in(Buf* b, u32 inum) {
   return reinterpret_cast<dinode*>(b->data) + inum % IPB;
 }
 
-}  // namespace
-
-Result<Inode*> iget(u32 dev, u32 inum) {
-  if (inum == 0 || inum >= g_sb.ninodes) return Error::Invalid;  // corrupt dir
-  SpinGuard g(g_itable.lock);
+// The cache entry for (dev, inum), with a new reference; g_itable.lock held.
+// If somebody already holds an entry for the inode, that entry is shared,
+// or with share unset the answer is Busy (see ialloc). NoSpace if every
+// entry is in use.
+Result<Inode*> iget_locked(u32 dev, u32 inum, bool share) {
   Inode* empty = nullptr;
   for (Inode& ip : g_itable.inodes) {
     if (ip.ref > 0 && ip.dev == dev && ip.inum == inum) {
+      if (!share) return Error::Busy;
       ip.ref++;
       return &ip;
     }
@@ -122,6 +123,14 @@ Result<Inode*> iget(u32 dev, u32 inum) {
   empty->ref = 1;
   empty->valid = false;
   return empty;
+}
+
+}  // namespace
+
+Result<Inode*> iget(u32 dev, u32 inum) {
+  if (inum == 0 || inum >= g_sb.ninodes) return Error::Invalid;  // corrupt dir
+  SpinGuard g(g_itable.lock);
+  return iget_locked(dev, inum, true);
 }
 
 Inode* idup(Inode* ip) {
@@ -139,7 +148,18 @@ Result<Inode*> ialloc(u32 dev, i16 type) {
       if (dip->type != 0) continue;
       // Take the cache entry before marking the inode used, so that a full
       // cache leaves nothing behind on disk.
-      auto ip = iget(dev, inum);
+      auto ip = [&] {
+        SpinGuard g(g_itable.lock);
+        return iget_locked(dev, inum, false);
+      }();
+      // A free inode that somebody still holds is one whose last iput is
+      // freeing it right now: it wrote type 0 but has not yet dropped its
+      // reference. Sharing that entry would let every other holder's iput
+      // see a second reference and keep the inode, and the freeing iput
+      // then drops the last reference without looking at nlink again: the
+      // inode would stay allocated with no name. So it is left alone; it
+      // is free for the next ialloc once that iput is done.
+      if (!ip && ip.error() == Error::Busy) continue;
       if (!ip) {
         brelse(b);
         return ip.error();
@@ -197,9 +217,12 @@ void iput(Inode* ip) {
   {
     SpinGuard g(g_itable.lock);
     // The last reference to an inode no directory names: free it. Being
-    // the last reference, nobody else holds its sleep lock, and with no
-    // name nobody can look it up and take a new reference meanwhile; so
-    // valid and nlink can be read here and the lock below never waits.
+    // the last reference, nobody else holds its sleep lock, and nobody can
+    // take a new reference until ours is gone: with no name no lookup finds
+    // the inode, and ialloc skips a free inode whose entry is held, even
+    // after the type 0 below reaches the inode block. So valid and nlink
+    // can be read here (only once ref == 1 says nobody else could be
+    // writing them), and the lock below never waits.
     free_it = ip->ref == 1 && ip->valid && ip->nlink == 0;
     if (!free_it) {
       ip->ref--;

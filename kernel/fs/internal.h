@@ -79,7 +79,8 @@ struct Inode {
 };
 
 // A new inode of the given type on dev, referenced but not locked. Its link
-// count is 0: the caller links it or lets iput free it.
+// count is 0: the caller links it or lets iput free it. Its cache entry is
+// always a fresh one: a free inode that an iput is still freeing is skipped.
 Result<Inode*> ialloc(u32 dev, i16 type);
 // An inode cache entry for (dev, inum), referenced but not locked; NoSpace
 // if every entry is in use.
