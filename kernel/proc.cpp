@@ -13,7 +13,7 @@
 
 Process g_procs[NPROC];
 Thread g_threads[NTHR];
-Spinlock g_wait_lock{"wait"};
+Spinlock g_wait_lock{"wait", kRankWait};
 Spinlock g_desch_lock{"desch"};
 Process* g_initproc = nullptr;
 

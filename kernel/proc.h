@@ -1,6 +1,7 @@
 // Processes, threads and harts.
 //
-// Lock order (take left before right, never the reverse):
+// Lock order (take left before right, never the reverse; Spinlock checks
+// these four ranks at run time, see LockRank):
 //   g_wait_lock -> Process::lock -> Thread::lock -> run-queue lock
 //   g_desch_lock, futex bucket locks -> AddressSpace::lock_ (reading the
 //   user word) and -> Thread::lock (sleep, targeted wakeup)
@@ -51,7 +52,7 @@ struct Context {
 enum class ThreadState : int { Unused, Embryo, Runnable, Running, Sleeping, Zombie };
 
 struct Thread {
-  Spinlock lock{"thread"};
+  Spinlock lock{"thread", kRankThread};
   // guarded by lock:
   // state and chan are also read without the lock by wakeup()'s first
   // pass, hence atomic; every change is made with the lock held.
@@ -85,7 +86,7 @@ constexpr u64 KSTACK_CANARY = 0x77656674c0ffee00ull;
 enum class ProcState : int { Unused, Alive, Zombie };
 
 struct Process {
-  Spinlock lock{"proc"};
+  Spinlock lock{"proc", kRankProc};
   // guarded by lock:
   ProcState state = ProcState::Unused;
   int pid = 0;
@@ -115,6 +116,7 @@ struct Cpu {
   Thread* thread = nullptr;    // running thread, or nullptr in the scheduler
   Context sched_ctx;           // swtch() here to enter the scheduler
   int noff = 0;                // push_off() depth
+  u32 held_ranks = 0;          // ranks of the ranked locks held (spinlock.h)
   bool intena = false;         // interrupts on before the first push_off()
   int hartid = -1;
   int index = 0;               // 0 for the boot hart

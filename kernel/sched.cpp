@@ -16,7 +16,7 @@ Cpu g_cpus[NCPU];
 int g_ncpu = 0;
 
 namespace {
-Spinlock g_runq_lock{"runq"};
+Spinlock g_runq_lock{"runq", kRankRunq};
 IntrusiveList<Thread, &Thread::runq_node> g_runq;  // guarded by g_runq_lock
 
 void runq_push(Thread* t) {

@@ -87,6 +87,19 @@ void test_locks() {
     check(!intr_enabled(), "interrupts are off while holding a spin lock");
   }
   check(!l.holding(), "the guard releases it");
+
+  // The run-time lock order: with a thread-ranked lock held, a process-
+  // ranked one is out of order and the run queue's rank is in order.
+  Spinlock thread_like{"test-thread", kRankThread};
+  check(lock_order_ok(kRankWait) && lock_order_ok(kRankRunq), "every rank is in order with nothing held");
+  {
+    SpinGuard g(thread_like);
+    check(!lock_order_ok(kRankProc), "a lower rank after a higher one is refused");
+    check(!lock_order_ok(kRankThread), "the same rank twice is refused");
+    check(lock_order_ok(kRankRunq), "a higher rank is allowed");
+    check(lock_order_ok(kRankNone), "unranked locks are not checked");
+  }
+  check(lock_order_ok(kRankProc), "releasing the lock clears its rank");
 }
 }  // namespace
 

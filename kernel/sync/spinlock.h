@@ -10,9 +10,21 @@
 
 struct Cpu;
 
+// The written lock order of proc.h, checked at run time: a hart may take a
+// ranked lock only while every ranked lock it holds has a lower rank.
+// Rank 0 (the default) is for the many leaf-ish locks that are not checked.
+enum LockRank : u8 {
+  kRankNone = 0,
+  kRankWait = 1,    // g_wait_lock
+  kRankProc = 2,    // Process::lock
+  kRankThread = 3,  // Thread::lock
+  kRankRunq = 4,    // the run queue
+};
+
 class Spinlock {
  public:
-  constexpr explicit Spinlock(const char* name) : name_(name) {}
+  constexpr explicit Spinlock(const char* name, LockRank rank = kRankNone)
+      : name_(name), rank_(rank) {}
   Spinlock(const Spinlock&) = delete;
   Spinlock& operator=(const Spinlock&) = delete;
 
@@ -25,7 +37,11 @@ class Spinlock {
   std::atomic<u32> locked_{0};
   Cpu* owner_ = nullptr;
   const char* name_;
+  LockRank rank_;
 };
+
+// Would taking a lock of this rank now keep the lock order? (Interrupts off.)
+bool lock_order_ok(LockRank rank);
 
 class [[nodiscard]] SpinGuard {
  public:
