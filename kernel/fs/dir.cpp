@@ -17,6 +17,7 @@
 #include "fs/buf.h"
 #include "fs/fs.h"
 #include "fs/internal.h"
+#include "fs/path.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
 #include "proc.h"
@@ -63,23 +64,6 @@ bool find_entry(Inode* dp, const char* name, u32* poff, u32* pinum) {
     *pinum = de.inum;
     return true;
   });
-}
-
-// Copy the next element of path into name (DIRSIZ + 1 bytes) and return the
-// rest of the path with its leading slashes skipped, so that an empty rest
-// means the element was the last. nullptr if no element is left. Repeated
-// slashes anywhere are allowed: "//a///b/" is "a" then "b".
-Result<const char*> next_element(const char* path, char* name) {
-  while (*path == '/') path++;
-  if (*path == '\0') return static_cast<const char*>(nullptr);
-  const char* start = path;
-  while (*path != '/' && *path != '\0') path++;
-  size_t len = static_cast<size_t>(path - start);
-  if (len > DIRSIZ) return Error::Invalid;
-  memmove(name, start, len);
-  name[len] = '\0';
-  while (*path == '/') path++;
-  return path;
 }
 
 // Where a walk starts: the root for an absolute path, else the calling
