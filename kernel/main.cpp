@@ -26,8 +26,6 @@ extern void (*__init_array_end[])();
 void kprintf_use_uart();
 
 namespace {
-std::atomic<int> g_harts_up{0};
-
 // "tick=N" sets the timer frequency, "test" turns on test mode.
 void parse_bootargs(const char* s) {
   while (*s) {
@@ -82,7 +80,6 @@ void hart_setup() {
   // Start the other harts; ids that do not exist just fail.
   for (u64 h = 0; h < NCPU; h++)
     if (h != hartid) sbi_hart_start(h, reinterpret_cast<u64>(_entry), 0);
-  g_harts_up.fetch_add(1);
   scheduler();
 }
 }  // namespace
@@ -100,6 +97,5 @@ extern "C" [[noreturn]] void kentry(u64 hartid, u64 dtb, u64 slot) {
   __atomic_fetch_add(&g_ncpu, 1, __ATOMIC_SEQ_CST);
   if (slot == 0) boot_hart(hartid, dtb);
   hart_setup();
-  g_harts_up.fetch_add(1);
   scheduler();
 }

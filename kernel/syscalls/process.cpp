@@ -80,7 +80,11 @@ i64 sys_procinfo() {
       SpinGuard g(g_wait_lock);
       rec.ppid = p.parent ? p.parent->pid : 0;
     }
-    rec.sz = rec.state == PI_ZOMBIE || !p.as ? 0 : static_cast<int>(p.as->size());
+    // p.as may be swapped by an exec meanwhile; address spaces live in a
+    // static table, so the old pointer still names valid memory and at
+    // worst the size is stale.
+    AddressSpace* as = p.as;
+    rec.sz = rec.state == PI_ZOMBIE || !as ? 0 : static_cast<int>(as->size());
     bool any = false;
     for (Thread& t : g_threads) {
       struct procinfo trec = rec;

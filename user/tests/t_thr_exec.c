@@ -44,39 +44,14 @@ static int child_mode(int pid_expected) {
 }
 
 // ---- threads that are in the way.
-static int ready, never, guard = 1;
-static void k_futex(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    futex_wait(&never, 0);
-}
-static void k_desch(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    desch(&guard);
-}
-static void k_sleep(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    sleep(1000000);
-}
-static void k_spin(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (volatile unsigned long n = 0;; n++)
-    ;
-}
 
-static void (*kinds[4])(void *) = {k_futex, k_desch, k_sleep, k_spin};
+static void (*kinds[4])(void *) = {thr_park_futex, thr_park_desch, thr_park_sleep, thr_park_spin};
 
 static void spawn_bystanders(void) {
   for (int i = 0; i < 4; i++)
     if (thr_spawn(stacks + i * PGSIZE, kinds[i], 0) < 0)
       exit(101);
-  thr_wait_atleast(&ready, 4);
+  thr_wait_atleast(&thr_ready, 4);
 }
 
 static char pidstr[16];
@@ -101,7 +76,7 @@ static void test_exec(int mode, const char *what) {
       if (thr_spawn(stacks + 4 * PGSIZE, do_exec, 0) < 0)
         exit(102);
       for (;;)
-        futex_wait(&never, 0);
+        futex_wait(&thr_never, 0);
     }
     do_exec(0);
   }

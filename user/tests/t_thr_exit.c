@@ -17,46 +17,9 @@
 
 #define NKIND 5  // futex, desch, sleep, pipe, spin
 static char *stacks;
-static int ready;
-static int never;  // nobody ever changes it
-static int guard = 1;
-static int emptypipe[2];
 static int gopipe[2];
 static int go;
 static int status_for[2] = {37, 41};
-
-static void k_futex(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    futex_wait(&never, 0);
-}
-static void k_desch(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    desch(&guard);
-}
-static void k_sleep(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    sleep(1000000);
-}
-static void k_pipe(void *a) {
-  (void)a;
-  char c;
-  thr_bump(&ready);
-  for (;;)
-    read(emptypipe[0], &c, 1);
-}
-static volatile unsigned long spins;
-static void k_spin(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    spins++;
-}
 
 static void exiter(void *a) {
   long i = (long)a;
@@ -67,9 +30,9 @@ static void exiter(void *a) {
 // The child's first thread. `mode`: 0 = one non-first thread exits, 1 = the
 // first thread exits, 2 = two non-first threads exit at once.
 static void child(int mode) {
-  if (pipe(emptypipe) < 0)
+  if (pipe(thr_emptypipe) < 0)
     exit(100);
-  void (*kinds[NKIND])(void *) = {k_futex, k_desch, k_sleep, k_pipe, k_spin};
+  void (*kinds[NKIND])(void *) = {thr_park_futex, thr_park_desch, thr_park_sleep, thr_park_pipe, thr_park_spin};
   int tids[NKIND];
   for (int i = 0; i < NKIND; i++)
     if ((tids[i] = thr_spawn(stacks + i * PGSIZE, kinds[i], 0)) < 0)
@@ -78,11 +41,11 @@ static void child(int mode) {
   for (int i = 0; i < nexit; i++)
     if (thr_spawn(stacks + (NKIND + i) * PGSIZE, exiter, (void *)(long)i) < 0)
       exit(102);
-  thr_wait_atleast(&ready, NKIND);
+  thr_wait_atleast(&thr_ready, NKIND);
   // Everyone who should sleep is asleep. (The sleep() one is made runnable
   // at every tick to look at the clock, so it is not checked.)
   for (int i = 0; i < NKIND - 1; i++)
-    if (kinds[i] != k_sleep && !thr_await_state(tids[i], PI_SLEEPING, 10))
+    if (kinds[i] != thr_park_sleep && !thr_await_state(tids[i], PI_SLEEPING, 10))
       exit(103);
   // Wait (blocked in a pipe read) until the parent has looked at the table.
   char c;
@@ -93,7 +56,7 @@ static void child(int mode) {
     exit(38);
   thr_bump(&go);
   for (;;)
-    futex_wait(&never, 0);
+    futex_wait(&thr_never, 0);
 }
 
 static void run(int mode, const char *what, int want_a, int want_b) {

@@ -13,40 +13,6 @@
 #include "t_thr_util.h"
 
 static char *stacks;
-static int ready, never, guard = 1, emptypipe[2];
-
-static void k_futex(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    futex_wait(&never, 0);
-}
-static void k_desch(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    desch(&guard);
-}
-static void k_sleep(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    sleep(1000000);
-}
-static void k_pipe(void *a) {
-  (void)a;
-  char c;
-  thr_bump(&ready);
-  for (;;)
-    read(emptypipe[0], &c, 1);
-}
-static volatile unsigned long spins;
-static void k_spin(void *a) {
-  (void)a;
-  thr_bump(&ready);
-  for (;;)
-    spins++;
-}
 
 // Sets up a child; returns its pid after every thread is in place, with
 // its tids in tids[] (count in *nt).
@@ -57,18 +23,18 @@ static int make_child(int mode, int *tids, int *nt) {
   int pid = fork();
   if (pid == 0) {
     close(sync[0]);
-    if (pipe(emptypipe) < 0)
+    if (pipe(thr_emptypipe) < 0)
       exit(100);
-    void (*kinds[])(void *) = {k_sleep, k_futex, k_desch, k_pipe, k_spin};
+    void (*kinds[])(void *) = {thr_park_sleep, thr_park_futex, thr_park_desch, thr_park_pipe, thr_park_spin};
     int n = mode == 1 ? 3 : 5;  // mode 1: desch only
     int t[5];
     for (int i = 0; i < n; i++)
-      if ((t[i] = thr_spawn(stacks + i * PGSIZE, mode == 1 ? k_desch : kinds[i],
+      if ((t[i] = thr_spawn(stacks + i * PGSIZE, mode == 1 ? thr_park_desch : kinds[i],
                             0)) < 0)
         exit(101);
-    thr_wait_atleast(&ready, n);
+    thr_wait_atleast(&thr_ready, n);
     for (int i = 0; i < n; i++)
-      if (mode == 1 || (kinds[i] != k_sleep && kinds[i] != k_spin))
+      if (mode == 1 || (kinds[i] != thr_park_sleep && kinds[i] != thr_park_spin))
         if (!thr_await_state(t[i], PI_SLEEPING, 10))
           exit(102);
     write(sync[1], "r", 1);
@@ -76,9 +42,9 @@ static int make_child(int mode, int *tids, int *nt) {
       texit(0, 0);  // the first thread goes; the others stay
     if (mode == 1)
       for (;;)
-        desch(&guard);
+        desch(&thr_guard);
     for (;;)
-      futex_wait(&never, 0);
+      futex_wait(&thr_never, 0);
   }
   close(sync[1]);
   char c;
@@ -176,7 +142,7 @@ static void clone_thread(void *a) {
   (void)a;
   thr_bump(&cready);
   for (;;)
-    futex_wait(&never, 0);
+    futex_wait(&thr_never, 0);
 }
 static void clone_main(void *a) {
   (void)a;
@@ -184,7 +150,7 @@ static void clone_main(void *a) {
     thr_spawn(stacks + (8 + i) * PGSIZE, clone_thread, 0);
   thr_bump(&cstarted);
   for (;;)
-    desch(&guard);
+    desch(&thr_guard);
 }
 
 static void test_kill_clone(void) {

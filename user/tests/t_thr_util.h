@@ -224,3 +224,44 @@ static TEST_UNUSED int thr_parallel_seen(char *stacks, int n, int ms,
     *max_hart = hi;
   return seen;
 }
+
+// ---- Threads parked in each kind of kernel wait, for the tests that end
+// them (exit, kill, exec). Each bumps thr_ready once it is about to wait;
+// thr_emptypipe must be a pipe (that nobody writes) before thr_park_pipe.
+static int thr_ready;
+static int thr_never;       // a futex word nobody changes
+static int thr_guard = 1;   // a desch guard nobody clears
+static int thr_emptypipe[2];
+static volatile unsigned long thr_spins;
+
+static TEST_UNUSED void thr_park_futex(void *a) {
+  (void)a;
+  thr_bump(&thr_ready);
+  for (;;)
+    futex_wait(&thr_never, 0);
+}
+static TEST_UNUSED void thr_park_desch(void *a) {
+  (void)a;
+  thr_bump(&thr_ready);
+  for (;;)
+    desch(&thr_guard);
+}
+static TEST_UNUSED void thr_park_sleep(void *a) {
+  (void)a;
+  thr_bump(&thr_ready);
+  for (;;)
+    sleep(1000000);
+}
+static TEST_UNUSED void thr_park_pipe(void *a) {
+  (void)a;
+  char c;
+  thr_bump(&thr_ready);
+  for (;;)
+    read(thr_emptypipe[0], &c, 1);
+}
+static TEST_UNUSED void thr_park_spin(void *a) {
+  (void)a;
+  thr_bump(&thr_ready);
+  for (;;)
+    thr_spins++;
+}
