@@ -17,14 +17,21 @@ HOSTCXX ?= g++
 QEMU := qemu-system-riscv64
 
 ARCHFLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany
-COMMON := $(ARCHFLAGS) -ffreestanding -nostdlib -fno-pie -fno-omit-frame-pointer \
+# The kernel has no floating point at all: built for the soft-float ABI and
+# linked without libgcc, any floating-point operation in kernel code fails
+# to link, so the F registers always hold user state (kernel/arch/riscv64/
+# fpu.S saves and restores them).
+KARCHFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+  -idirafter kernel/arch/riscv64/include
+COMMON_NOARCH := -ffreestanding -nostdlib -fno-pie -fno-omit-frame-pointer \
   -fno-stack-protector -fno-common -O2 -g -Wall -Wextra -Werror -MMD -MP \
   -fno-tree-loop-distribute-patterns -Iinclude
+COMMON := $(ARCHFLAGS) $(COMMON_NOARCH)
 # Debian's libstdc++ is configured hosted, so <atomic> would pull in Linux's
 # <syscall.h> (for atomic wait); its SYS_* names clash with ours. Pretend
 # that header was already included.
 NOHOSTED := -D_GLIBCXX_ATOMIC_WAIT_H
-KCXXFLAGS := $(COMMON) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+KCXXFLAGS := $(KARCHFLAGS) $(COMMON_NOARCH) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -fno-asynchronous-unwind-tables -iquote kernel
 UCFLAGS := $(COMMON) -std=gnu11 -Iuser/lib -fno-builtin-printf -fno-builtin-malloc
 UCXXFLAGS := $(COMMON) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -Iuser/lib
@@ -47,7 +54,7 @@ $(B)/kernel/%.S.o: kernel/%.S | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(KCXXFLAGS) -c $< -o $@
 $(B)/kernel.elf: $(KOBJ) kernel/kernel.ld
-	$(CXX) $(LDFLAGS) -T kernel/kernel.ld $(KOBJ) -lgcc -o $@
+	$(CXX) $(LDFLAGS) -T kernel/kernel.ld $(KOBJ) -o $@
 	$(OBJDUMP) -d $@ > $(B)/kernel.asm
 
 $(B)/user/%.c.o: user/%.c | deps

@@ -105,67 +105,86 @@ Result<u64> push_args(AddressSpace* as, u64 stack_low, u64* sp,
   return *sp;
 }
 
-Result<int> build_and_switch(Inode* ip, const char* path, char* const argv[]) {
-  AddressSpace* as = AddressSpace::create();
-  if (!as) return Error::NoMemory;
-  auto entry = load_segments(ip, as);
-  iunlockput(ip);
-  end_op();
-  if (!entry) {
-    as->put();
-    return entry.error();
-  }
+// The new image, built from the locked inode ip: every page mapped and
+// loaded, argv on the stack. Nothing of the calling process changes.
+struct Image {
+  AddressSpace* as;
+  u64 entry, sp, argv;
+  int argc;
+};
+
+Result<void> build_image(Inode* ip, char* const argv[], Image* img) {
+  AddressSpace* as = img->as;
+  img->entry = TRY(load_segments(ip, as));
   // A guard page below the stack turns an overflow into a fault.
   u64 stack_base = pg_round_up(as->size());
   u64 stack_top = stack_base + (USTACK_PAGES + 1) * PGSIZE;
-  int argc = 0;
-  u64 sp = stack_top;
-  Result<u64> uargv = Error::NoMemory;
-  if (as->map_zeroed(stack_base, stack_top - stack_base, PTE_R | PTE_W)) {
-    as->make_guard(stack_base);
-    uargv = push_args(as, stack_base + PGSIZE, &sp, argv, &argc);
-  }
-  if (!uargv) {
-    as->put();
-    return uargv.error();
-  }
+  CHECK(as->map_zeroed(stack_base, stack_top - stack_base, PTE_R | PTE_W));
+  as->make_guard(stack_base);
+  img->sp = stack_top;
+  img->argv = TRY(push_args(as, stack_base + PGSIZE, &img->sp, argv, &img->argc));
+  return {};
+}
 
+// Point of no return: the calling thread, now the process's only one,
+// takes the new image.
+void install_image(const char* path, const Image& img) {
+  Process* p = myproc();
+  Thread* t = current();
+  AddressSpace* old;
+  {
+    SpinGuard g(p->lock);
+    old = p->as;
+    p->as = img.as;
+  }
+  push_off();
+  vm_switch_to(img.as);
+  pop_off();
+  old->put();  // frees the old image unless a clone shares it
+  const char* name = path;
+  for (const char* s = path; *s; s++)
+    if (*s == '/') name = s + 1;
+  {
+    SpinGuard g(p->lock);
+    safestrcpy(p->name, name, sizeof(p->name));
+  }
+  if (t->tid != p->pid) set_tid(t, p->pid);  // the one thread left is the first
+  memset(&t->tf, 0, sizeof(t->tf) - 2 * sizeof(u64));  // keep kernel_sp, kernel_tp
+  t->tf.epc = img.entry;
+  t->tf.sp = img.sp;
+  t->tf.a0 = static_cast<u64>(img.argc);
+  t->tf.a1 = img.argv;
+  // A new program starts with clean floating-point registers.
+  memset(&t->fp, 0, sizeof(t->fp));
+  t->fp_stamp = new_fp_stamp();
+}
+}  // namespace
+
+// Every early return below releases what it took: the log operation and
+// the inode lock end with their scopes, the new space is put on any error.
+Result<int> exec(const char* path, char* const argv[]) {
+  Image img{};
+  Result<void> built = Error::NoMemory;
+  {
+    LogOp op;
+    Inode* ip = namei(path);
+    if (!ip) return Error::NotFound;
+    ilock(ip);
+    img.as = AddressSpace::create();
+    if (img.as) built = build_image(ip, argv, &img);
+    iunlockput(ip);
+  }
+  if (!built) {
+    if (img.as) img.as->put();
+    return built.error();
+  }
   // The new image is ready. The other threads of the process end before it
   // replaces the old one (a failed exec above leaves them alone); it starts
   // with one thread, the caller.
   if (!end_other_threads()) {
-    as->put();
+    img.as->put();
     return Error::Interrupted;
   }
-
-  // Point of no return: install the new image.
-  Process* p = myproc();
-  Thread* t = current();
-  AddressSpace* old = p->as;
-  push_off();
-  p->as = as;
-  vm_switch_to(as);
-  pop_off();
-  old->put();
-  const char* name = path;
-  for (const char* s = path; *s; s++)
-    if (*s == '/') name = s + 1;
-  safestrcpy(p->name, name, sizeof(p->name));
-  t->tid = p->pid;  // the one thread left is the process's first thread now
-  t->tf.epc = entry.value();
-  t->tf.sp = sp;
-  t->tf.a1 = uargv.value();
-  return argc;
-}
-}  // namespace
-
-Result<int> exec(const char* path, char* const argv[]) {
-  begin_op();
-  Inode* ip = namei(path);
-  if (!ip) {
-    end_op();
-    return Error::NotFound;
-  }
-  ilock(ip);
-  return build_and_switch(ip, path, argv);  // unlocks ip and ends the op
+  install_image(path, img);
+  return img.argc;
 }

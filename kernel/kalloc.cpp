@@ -14,7 +14,7 @@ struct FreePage {
 };
 
 struct {
-  Spinlock lock{"kalloc"};
+  Spinlock lock{"kalloc", LockRank::Kalloc};
   FreePage* head = nullptr;  // guarded by lock
   u64 nfree = 0;             // guarded by lock
   u64 start = 0, end = 0;    // set once at boot

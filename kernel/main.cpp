@@ -18,6 +18,7 @@
 
 BootInfo g_boot;
 bool g_test_mode = false;
+bool g_test_lock_order_panic = false;
 
 extern "C" char kernel_end[];
 extern "C" void _entry();
@@ -26,7 +27,9 @@ extern void (*__init_array_end[])();
 void kprintf_use_uart();
 
 namespace {
-// "tick=N" sets the timer frequency, "test" turns on test mode.
+// "tick=N" sets the timer frequency, "test" turns on test mode,
+// "lockorder-panic" makes the self tests end with a deliberate lock-order
+// violation.
 void parse_bootargs(const char* s) {
   while (*s) {
     while (*s == ' ') s++;
@@ -34,6 +37,7 @@ void parse_bootargs(const char* s) {
     while (*s && *s != ' ') s++;
     size_t len = s - word;
     if (len == 4 && strncmp(word, "test", 4) == 0) g_test_mode = true;
+    if (len == 15 && strncmp(word, "lockorder-panic", 15) == 0) g_test_lock_order_panic = true;
     if (len > 5 && strncmp(word, "tick=", 5) == 0) {
       u64 hz = 0;
       for (const char* d = word + 5; d < s && *d >= '0' && *d <= '9'; d++)
@@ -50,6 +54,7 @@ void hart_setup() {
 }
 
 [[noreturn]] void boot_hart(u64 hartid, u64 dtb) {
+  clock_init();
   fdt_parse(dtb, &g_boot);
   if (g_boot.ram_size == 0) {
     g_boot.ram_base = RAMBASE;

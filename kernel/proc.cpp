@@ -1,96 +1,84 @@
-// Process and thread lifecycle: creation, fork, exit, wait, kill.
+// Process and thread lifetimes: creation, fork, exit, wait, kill, exec's
+// end of the other threads. docs/design.md draws them as state diagrams;
+// the code below follows the diagrams' arrows.
+//
+// Nothing here waits for another hart by spinning: a thread that is ending
+// is reaped by the scheduler of the hart it ran on, once its registers are
+// saved (reap_thread), and that step wakes whoever waits for it (a parent in
+// wait or join, an exec waiting for its siblings).
 #include "proc.h"
 
+#include "exec.h"
 #include "fs/file.h"
 #include "fs/fs.h"
 #include "kalloc.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
-#include "exec.h"
 #include "memlayout.h"
 #include "uaccess.h"
 #include "vm.h"
 
 Process g_procs[NPROC];
 Thread g_threads[NTHR];
-Spinlock g_wait_lock{"wait", kRankWait};
-Spinlock g_desch_lock{"desch"};
+Spinlock g_wait_lock{"wait", LockRank::Wait};
 Process* g_initproc = nullptr;
 
 namespace {
-// pids and tids share one namespace: a process's first thread has
-// tid == pid.
-std::atomic<int> g_next_id{1};
-
 extern "C" void thread_start();
 
-// A process slot in state Alive with a fresh pid, or nullptr.
-Process* alloc_process() {
-  for (Process& p : g_procs) {
-    SpinGuard g(p.lock);
-    if (p.state != ProcState::Unused) continue;
-    p.state = ProcState::Alive;
-    p.pid = g_next_id.fetch_add(1);
-    p.killed = false;
-    p.xstatus = 0;
-    p.live = 0;
-    p.nthreads = 0;
-    p.clone_stack = 0;
-    p.as = nullptr;
-    p.name[0] = 0;
-    return &p;
-  }
-  return nullptr;
-}
-
-// Give a slot back; the caller holds no reference to its threads (none left).
-void free_process(Process* p) {
-  if (p->as) p->as->put();
-  p->as = nullptr;
-  p->parent = nullptr;
-  SpinGuard g(p->lock);
-  p->pid = 0;
-  p->state = ProcState::Unused;
-}
-
-// A thread of p in state Embryo with a kernel stack; it will start in
-// thread_start and go to user mode with its trap frame, which the caller
-// fills in. nullptr if out of thread slots or memory, or p is dying.
+// A thread of p in state Embryo with a kernel stack, counted in p; it will
+// start in thread_start and go to user mode with its trap frame, which the
+// caller fills in. nullptr if out of thread slots or memory, or if p may not
+// grow: it is ending (exit, kill, or an exec ending its other threads).
 Thread* alloc_thread(Process* p, int tid) {
-  for (Thread& t : g_threads) {
-    {
-      SpinGuard g(t.lock);
-      if (t.state != ThreadState::Unused) continue;
-      t.state = ThreadState::Embryo;
-    }
-    t.kstack = static_cast<u8*>(kalloc());
-    bool refused;
-    {
-      SpinGuard g(p->lock);
-      refused = !t.kstack || p->killed;
-      if (!refused) p->live++;
-    }
-    if (refused) {
-      if (t.kstack) kfree(t.kstack);
-      t.kstack = nullptr;
-      SpinGuard g(t.lock);
-      t.state = ThreadState::Unused;
-      return nullptr;
-    }
-    *reinterpret_cast<u64*>(t.kstack) = KSTACK_CANARY;
-    t.tid = tid;
-    t.proc = p;
-    t.killed = false;
-    t.desched = false;
-    memset(&t.tf, 0, sizeof(t.tf));
-    memset(&t.ctx, 0, sizeof(t.ctx));
-    t.tf.kernel_sp = reinterpret_cast<u64>(t.kstack) + PGSIZE;
-    t.ctx.ra = reinterpret_cast<u64>(thread_start);
-    t.ctx.sp = t.tf.kernel_sp;
-    p->nthreads.fetch_add(1);
-    return &t;
+  u8* kstack = static_cast<u8*>(kalloc());
+  if (!kstack) return nullptr;
+  Thread* t = thread_slot_alloc(p, tid);
+  if (!t) {
+    kfree(kstack);
+    return nullptr;
   }
+  *reinterpret_cast<u64*>(kstack) = KSTACK_CANARY;
+  t->kstack = kstack;
+  t->killed = false;
+  t->sleep_killable = false;
+  memset(&t->tf, 0, sizeof(t->tf));
+  memset(&t->ctx, 0, sizeof(t->ctx));
+  memset(&t->fp, 0, sizeof(t->fp));
+  memset(t->sleep_held, 0, sizeof(t->sleep_held));
+  t->fp_stamp = new_fp_stamp();
+  t->tf.kernel_sp = reinterpret_cast<u64>(kstack) + PGSIZE;
+  t->ctx.ra = reinterpret_cast<u64>(thread_start);
+  t->ctx.sp = t->tf.kernel_sp;
+  {
+    SpinGuard g(p->lock);
+    if (p->state == ProcState::Alive && !p->killed && !p->ending_others) {
+      p->threads.push_back(t);
+      p->live++;
+      p->nthreads++;
+      return t;
+    }
+  }
+  t->kstack = nullptr;
+  t->state = ThreadState::Unused;
+  thread_slot_free(t);
+  kfree(kstack);
   return nullptr;
+}
+
+// Undo alloc_thread for a thread that never ran.
+void discard_thread(Thread* t) {
+  Process* p = t->proc;
+  {
+    SpinGuard g(p->lock);
+    p->threads.remove(t);
+    p->live--;
+    p->nthreads--;
+  }
+  kfree(t->kstack);
+  t->kstack = nullptr;
+  t->state = ThreadState::Unused;
+  thread_slot_free(t);
 }
 
 void start_thread(Thread* t) {
@@ -100,16 +88,17 @@ void start_thread(Thread* t) {
 
 // New threads of both kinds (tspawn and clone) start at fcn(arg) with sp,
 // and a return address that is not code: returning from fcn faults and
-// ends only that thread.
+// ends only that thread. They share the creator's rounding mode.
 constexpr u64 FAKE_RETURN_PC = 0xffffffff;
 void set_thread_entry(Thread* t, u64 fcn, u64 arg, u64 sp) {
-  const TrapFrame& me = current()->tf;
+  Thread* me = current();
   t->tf.epc = fcn;
   t->tf.a0 = arg;
   t->tf.sp = sp;
   t->tf.ra = FAKE_RETURN_PC;
-  t->tf.gp = me.gp;  // same program, same global pointer
-  t->tf.tp = me.tp;
+  t->tf.gp = me->tf.gp;  // same program, same global pointer
+  t->tf.tp = me->tf.tp;
+  t->fp.fcsr = me->fp.fcsr;
 }
 
 // Every thread's first instructions in the kernel. The scheduler switched
@@ -130,29 +119,29 @@ extern "C" void thread_start() {
   return_to_user();
 }
 
-// Make every sleeping thread of p runnable so that it notices p->killed (or
-// its own killed flag) and ends.
-void wake_sleepers(Process* p) {
-  for (Thread& t : g_threads) {
-    SpinGuard g(t.lock);
-    if (t.proc == p && t.state == ThreadState::Sleeping) make_runnable_locked(&t);
+// The first of exit, kill and the last thread's end to decide the status
+// wins. Caller holds p->lock.
+void decide_locked(Process* p, int status) {
+  if (p->decided) return;
+  p->decided = true;
+  p->xstatus = status;
+}
+
+// Every thread of p must end (exit or kill); sleeping ones are woken to
+// notice. Caller holds p->lock.
+void kill_locked(Process* p, int status) {
+  decide_locked(p, status);
+  if (p->killed) return;
+  p->killed = true;
+  for (Thread* t = p->threads.front(); t; t = p->threads.next(t)) {
+    SpinGuard g(t->lock);
+    wake_to_end_locked(t);
   }
 }
 
-// Mark p as ending with status (the first exit or kill decides it).
-void kill_process(Process* p, int status) {
-  {
-    SpinGuard g(p->lock);
-    if (p->killed) return;
-    p->killed = true;
-    p->xstatus = status;
-  }
-  wake_sleepers(p);
-}
-
-// The process's last thread is ending: release what the process holds and
-// become a zombie for the parent to reap. Returns with g_wait_lock held.
-void process_exit_locked_wait(Process* p) {
+// The process's last thread is ending: close its files, let go of its cwd
+// and give its children to init. Runs in that thread (closing may sleep).
+void release_process(Process* p) {
   if (p == g_initproc) panic("init exiting with status %d", p->xstatus);
   fdtable_close_all(p->fds);
   Inode* cwd;
@@ -162,58 +151,120 @@ void process_exit_locked_wait(Process* p) {
     p->cwd = nullptr;
   }
   if (cwd) {
-    begin_op();
+    LogOp op;
     iput(cwd);
-    end_op();
   }
-  g_wait_lock.acquire();  // the caller releases it after taking its thread lock
-  // Children go to init, which reaps them.
-  for (Process& q : g_procs) {
-    if (q.parent == p) {
-      q.parent = g_initproc;
-      wakeup(g_initproc);
-    }
+  SpinGuard g(g_wait_lock);
+  bool zombie_moved = false;
+  while (Process* c = p->children.pop_front()) {
+    c->parent = g_initproc;
+    g_initproc->children.push_back(c);
+    SpinGuard gc(c->lock);
+    zombie_moved |= c->state == ProcState::Zombie;
   }
-  wakeup(p->parent);  // a parent in wait() or join() sleeps on itself
-  SpinGuard g(p->lock);
-  p->state = ProcState::Zombie;
+  if (zombie_moved) g_initproc->child_exit.wake_all();
 }
 
-// Reap one exited child: clones (sharing our address space) for join,
-// other children for wait. out gets *value_of(child) if out != 0.
+// Give a reaped (or never started) process's slot back.
+void free_process(Process* p) {
+  if (p->as) p->as->put();
+  p->as = nullptr;
+  process_slot_free(p);
+}
+
+// The new process gets the caller's file table and cwd; its address space
+// is a copy (fork) or the caller's own (clone), already referenced for it.
+Process* new_child(AddressSpace* as) {
+  Process* p = myproc();
+  Process* np = process_slot_alloc();
+  if (!np) {
+    as->put();
+    return nullptr;
+  }
+  np->as = as;
+  fdtable_copy(np->fds, p->fds);
+  {
+    SpinGuard g(p->cwd_lock);
+    np->cwd = idup(p->cwd);
+  }
+  safestrcpy(np->name, p->name, sizeof(np->name));
+  return np;
+}
+
+// Undo new_child for a child that never ran.
+void discard_child(Process* np) {
+  fdtable_close_all(np->fds);
+  Inode* cwd = np->cwd;
+  np->cwd = nullptr;
+  if (cwd) {
+    LogOp op;
+    iput(cwd);
+  }
+  free_process(np);
+}
+
+// Make np a child of the caller, unless the caller is being killed (or
+// ended by an exec) by now: a killed process cannot fork or clone. The
+// check and the link are one critical section with kill's mark.
+bool adopt(Process* np) {
+  Process* p = myproc();
+  SpinGuard w(g_wait_lock);
+  SpinGuard g(p->lock);
+  if (p->killed || p->ending_others || current()->killed) return false;
+  np->parent = p;
+  p->children.push_back(np);
+  return true;
+}
+
+int start_child(Process* np, Thread* nt) {
+  int pid = np->pid;
+  if (!adopt(np)) {
+    discard_thread(nt);
+    discard_child(np);
+    return -1;
+  }
+  start_thread(nt);
+  return pid;
+}
+
+// Find an exited child to reap: clones (sharing our address space) for
+// join, other children for wait. out gets value_of(child) if out != 0.
+// The child is unlinked under g_wait_lock and freed after it.
 template <typename T, typename F>
 int reap_child(bool clones, u64 out, F value_of) {
   Process* p = myproc();
-  SpinGuard g(g_wait_lock);
-  for (;;) {
-    bool have_children = false;
-    for (Process& q : g_procs) {
-      if (q.parent != p || (q.as == p->as) != clones) continue;
-      have_children = true;
-      int pid;
-      T value;
-      {
-        SpinGuard gq(q.lock);
-        if (q.state != ProcState::Zombie) continue;
-        pid = q.pid;
-        value = value_of(q);
+  Process* done = nullptr;
+  {
+    SpinGuard g(g_wait_lock);
+    while (!done) {
+      bool have_children = false;
+      for (Process* q = p->children.front(); q && !done; q = p->children.next(q)) {
+        bool zombie;
+        {
+          SpinGuard gq(q->lock);
+          if ((q->as == p->as) != clones) continue;
+          zombie = q->state == ProcState::Zombie;
+        }
+        have_children = true;
+        if (!zombie) continue;
+        if (out && !write_user(UserOut<T>{out}, value_of(*q))) return -1;  // nothing reaped
+        p->children.remove(q);
+        q->parent = nullptr;
+        done = q;
       }
-      // The child's last thread has marked itself dead; its hart finishes
-      // switching away within a few instructions, with interrupts off.
-      while (q.nthreads.load() != 0) {
-      }
-      if (out && !write_user(UserOut<T>{out}, value)) return -1;  // nothing reaped
-      free_process(&q);
-      return pid;
+      if (done) break;
+      if (!have_children || killed(p)) return -1;
+      p->child_exit.wait_killable();
     }
-    if (!have_children || killed(p)) return -1;
-    sleep_killable(p, g_wait_lock);
   }
+  int pid = done->pid;
+  free_process(done);  // frees its memory: long work, no spin lock held
+  return pid;
 }
 }  // namespace
 
 void user_init() {
-  Process* p = alloc_process();
+  Process* p = process_slot_alloc();
   ASSERT(p);
   p->as = AddressSpace::create();
   ASSERT(p->as);
@@ -230,73 +281,36 @@ bool killed(Process* p) {
   return t && t->proc == p && t->killed.load();
 }
 
-// The new process gets the caller's file table and cwd; its address space
-// is a copy (fork) or the caller's own (clone).
-static Process* new_child(AddressSpace* as) {
-  Process* p = myproc();
-  Process* np = alloc_process();
-  if (!np) {
-    if (as) as->put();
-    return nullptr;
-  }
-  np->as = as;
-  if (!as) {
-    free_process(np);
-    return nullptr;
-  }
-  fdtable_copy(np->fds, p->fds);
-  {
-    SpinGuard g(p->cwd_lock);
-    np->cwd = idup(p->cwd);
-  }
-  safestrcpy(np->name, p->name, sizeof(np->name));
-  return np;
-}
-
-// Undo new_child for a child that never ran.
-static void discard_child(Process* np) {
-  fdtable_close_all(np->fds);
-  Inode* cwd = np->cwd;
-  np->cwd = nullptr;
-  if (cwd) {
-    begin_op();
-    iput(cwd);
-    end_op();
-  }
-  free_process(np);
-}
-
-static void adopt_and_start(Process* np, Thread* nt) {
-  {
-    SpinGuard g(g_wait_lock);
-    np->parent = myproc();
-  }
-  start_thread(nt);
-}
-
 int fork() {
-  Process* np = new_child(myproc()->as->copy());
+  Process* p = myproc();
+  if (killed(p)) return -1;
+  AddressSpace* as = p->as->copy();
+  if (!as) return -1;
+  Process* np = new_child(as);
   if (!np) return -1;
   Thread* nt = alloc_thread(np, np->pid);
   if (!nt) {
     discard_child(np);
     return -1;
   }
-  // The child is a copy of the calling thread, whichever thread that is.
+  // The child is a copy of the calling thread, whichever thread that is,
+  // floating-point registers included (saved when this trap came in).
+  Thread* me = current();
   u64 ksp = nt->tf.kernel_sp;
-  nt->tf = current()->tf;
+  nt->tf = me->tf;
   nt->tf.kernel_sp = ksp;
   nt->tf.a0 = 0;  // fork returns 0 in the child
-  int pid = np->pid;
-  adopt_and_start(np, nt);
-  return pid;
+  nt->fp = me->fp;
+  return start_child(np, nt);
 }
 
 int clone(u64 fcn, u64 arg, u64 stack) {
-  AddressSpace* as = myproc()->as;
+  Process* p = myproc();
+  AddressSpace* as = p->as;
   u64 sz = as->size();
   if ((stack & (PGSIZE - 1)) || stack < USER_BASE || stack > sz || sz - stack < PGSIZE)
     return -1;
+  if (killed(p)) return -1;
   as->get();
   Process* np = new_child(as);
   if (!np) return -1;
@@ -307,9 +321,7 @@ int clone(u64 fcn, u64 arg, u64 stack) {
   }
   np->clone_stack = stack;
   set_thread_entry(nt, fcn, arg, stack + PGSIZE);
-  int pid = np->pid;
-  adopt_and_start(np, nt);
-  return pid;
+  return start_child(np, nt);
 }
 
 int tspawn(u64 stktop, u64 fcn, u64 arg) {
@@ -317,7 +329,8 @@ int tspawn(u64 stktop, u64 fcn, u64 arg) {
   u64 sz = p->as->size();
   u64 sp = stktop & ~u64{15};
   if (fcn < USER_BASE || fcn >= sz || stktop > sz || sp <= USER_BASE) return -1;
-  Thread* nt = alloc_thread(p, g_next_id.fetch_add(1));
+  if (current()->killed) return -1;
+  Thread* nt = alloc_thread(p, 0);  // refused if p is being killed
   if (!nt) return -1;
   set_thread_entry(nt, fcn, arg, sp);
   int tid = nt->tid;
@@ -326,7 +339,11 @@ int tspawn(u64 stktop, u64 fcn, u64 arg) {
 }
 
 void exit(int status) {
-  kill_process(myproc(), status);
+  Process* p = myproc();
+  {
+    SpinGuard g(p->lock);
+    kill_locked(p, status);
+  }
   thread_exit(status);
 }
 
@@ -337,43 +354,61 @@ void thread_exit(int status_if_last) {
   {
     SpinGuard g(p->lock);
     last = --p->live == 0;
-    if (last && !p->killed) p->xstatus = status_if_last;
-    wakeup(&p->live);  // an exec waiting for its siblings to go
+    if (last) {
+      decide_locked(p, status_if_last);
+      p->state = ProcState::Exiting;
+    }
   }
-  if (last) process_exit_locked_wait(p);
-  {
-    SpinGuard g(g_desch_lock);
-    t->desched = false;
-  }
+  if (last) release_process(p);
   t->lock.acquire();  // held across the switch; the scheduler reaps us
   t->state = ThreadState::Zombie;
-  if (last) g_wait_lock.release();
   sched();
   panic("zombie thread %d ran again", t->tid);
+}
+
+void reap_thread(Thread* t) {
+  Process* p = t->proc;
+  kfree(t->kstack);  // this hart is on its scheduler stack now
+  t->kstack = nullptr;
+  t->state = ThreadState::Unused;
+  t->lock.release();
+  bool last;
+  {
+    SpinGuard g(p->lock);
+    p->threads.remove(t);
+    last = --p->nthreads == 0;
+    if (p->nthreads == 1 && p->ending_others) p->exec_wait.wake_all();
+  }
+  thread_slot_free(t);
+  if (!last) return;
+  // The process's last thread is off its hart: it is reapable now.
+  SpinGuard w(g_wait_lock);
+  {
+    SpinGuard g(p->lock);
+    p->state = ProcState::Zombie;
+  }
+  if (p->parent) p->parent->child_exit.wake_all();
 }
 
 bool end_other_threads() {
   Thread* me = current();
   Process* p = me->proc;
-  for (;;) {
-    // Mark every sibling (again: one may have spawned a new thread before
-    // it noticed), waking the sleeping ones so they see the mark.
-    for (Thread& t : g_threads) {
-      SpinGuard g(t.lock);
-      if (&t == me || t.proc != p || t.state == ThreadState::Unused) continue;
-      t.killed = true;
-      if (t.state == ThreadState::Sleeping) make_runnable_locked(&t);
-    }
-    SpinGuard g(p->lock);
-    if (p->live == 1) break;
-    if (killed(p)) return false;  // a sibling is exec'ing too, or exit/kill
-    sleep_killable(&p->live, p->lock);     // thread_exit wakes us
+  SpinGuard g(p->lock);
+  // Another thread's exec got here first and is ending this one.
+  if (p->ending_others || killed(p)) return false;
+  if (p->nthreads == 1) return true;
+  // From here on no thread can be added (alloc_thread checks the flag), so
+  // one pass marks every sibling.
+  p->ending_others = true;
+  for (Thread* t = p->threads.front(); t; t = p->threads.next(t)) {
+    if (t == me) continue;
+    t->killed = true;
+    SpinGuard gt(t->lock);
+    wake_to_end_locked(t);
   }
-  // The dead siblings' harts finish switching away (interrupts off, a few
-  // instructions): after this no other slot carries this process's ids.
-  while (p->nthreads.load() > 1) {
-  }
-  return true;
+  while (p->nthreads > 1 && !killed(p)) p->exec_wait.wait_killable();
+  p->ending_others = false;
+  return p->nthreads == 1;
 }
 
 int wait(u64 status_addr) {
@@ -390,15 +425,15 @@ int kill(int pid) {
   // init must outlive everyone (it reaps orphans); killing it is refused
   // rather than letting a user program bring the kernel down.
   if (g_initproc && pid == g_initproc->pid) return -1;
-  for (Process& p : g_procs) {
-    {
-      SpinGuard g(p.lock);
-      if (p.pid != pid || p.state != ProcState::Alive) continue;
-    }
-    kill_process(&p, -1);
-    return 0;
-  }
-  return -1;
+  bool done = false;
+  // Looking the pid up and marking the process happen under the same locks,
+  // so the mark cannot land on a process that took over the slot meanwhile.
+  with_process(pid, [&](Process* p) {
+    if (p->state != ProcState::Alive) return;  // exiting: its status stands
+    kill_locked(p, -1);
+    done = true;
+  });
+  return done ? 0 : -1;
 }
 
 namespace {
@@ -415,16 +450,17 @@ const char* state_name(ThreadState s) {
 }  // namespace
 
 // Ctrl-P. Reads without locks on purpose: it must work even when the kernel
-// is wedged on some lock, which is exactly when one presses Ctrl-P.
+// is wedged on some lock, which is exactly when one presses Ctrl-P. A list
+// changing under it can at worst print nonsense, and each walk is bounded.
 void procdump() {
   kprintf("\n");
   for (Process& p : g_procs) {
-    if (p.state == ProcState::Unused) continue;
+    ProcState s = p.state;
+    if (s == ProcState::Unused) continue;
     kprintf("pid %d %s%s\n", p.pid, p.name,
-            p.state == ProcState::Zombie ? " (zombie)" : "");
-    for (Thread& t : g_threads) {
-      if (t.proc != &p) continue;
-      kprintf("  tid %d %s hart %d\n", t.tid, state_name(t.state), t.hart);
-    }
+            s == ProcState::Zombie ? " (zombie)" : s == ProcState::Exiting ? " (exiting)" : "");
+    int n = 0;
+    for (Thread* t = p.threads.front(); t && n < NTHR; t = p.threads.next(t), n++)
+      kprintf("  tid %d %s hart %d\n", t->tid, state_name(t->state), t->hart);
   }
 }

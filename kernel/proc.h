@@ -1,13 +1,10 @@
 // Processes, threads and harts.
 //
-// Lock order (take left before right, never the reverse; Spinlock checks
-// these four ranks at run time, see LockRank):
-//   g_wait_lock -> Process::lock -> Thread::lock -> run-queue lock
-//   g_desch_lock, futex bucket locks -> AddressSpace::lock_ (reading the
-//   user word) and -> Thread::lock (sleep, targeted wakeup)
-// AddressSpace::lock_, FdTable::lock, Process::cwd_lock, the file-system
-// locks and the device locks are never held while taking any of the above,
-// except that sleep() takes Thread::lock while its condition lock is held.
+// Who owns what: a Process owns its threads (Process::threads) and its
+// children (Process::children); a Thread belongs to one Process. Ids (tids
+// and pids share one namespace) find their Thread or Process through a hash
+// table (ids.cpp), never by scanning the tables. The lifetimes are the state
+// diagram in docs/design.md; every lock's rank is in sync/lockrank.h.
 #pragma once
 
 #include <atomic>
@@ -18,11 +15,14 @@
 #include "lib/list.h"
 #include "lib/types.h"
 #include "sync/spinlock.h"
+#include "sync/waitqueue.h"
 
 class AddressSpace;
 struct File;
 struct Inode;
 struct Process;
+
+extern Spinlock g_wait_lock;  // guards parent/children links; wait() sleeps on them
 
 // Registers saved when a thread traps in from user mode. Lives in the Thread;
 // the trap entry in trap.S knows the offsets: x1..x31 at (i-1)*8.
@@ -36,45 +36,54 @@ struct TrapFrame {
   u64 kernel_tp;  // 264: the Cpu this thread last returned to user from
 };
 
-// Callee-saved registers for swtch(), plus the user's floating-point state
-// (the kernel itself never touches FP registers, so they always hold the
-// state of the thread that last ran in user mode on this hart).
-struct Context {
-  u64 ra, sp;
-  u64 s[12];
+// The user's floating-point registers (fpu.S knows the layout). The kernel
+// is built without floating point, so these registers always hold user
+// state: saved here when a trap finds them dirty, loaded back when the
+// thread returns to user mode on a hart whose registers hold someone else's.
+struct FpState {
   u64 f[32];
   u64 fcsr;
 };
 
+// Callee-saved registers for swtch().
+struct Context {
+  u64 ra, sp;
+  u64 s[12];
+};
+
 // Unused -> Embryo (being set up) -> Runnable <-> Running <-> Sleeping;
 // Running -> Zombie when it ends; the scheduler that switched away from a
-// Zombie frees its stack and makes the slot Unused.
+// Zombie reaps it (frees its stack, unlinks it from its process, frees the
+// slot). docs/design.md has the diagram.
 enum class ThreadState : int { Unused, Embryo, Runnable, Running, Sleeping, Zombie };
 
 struct Thread {
-  Spinlock lock{"thread", kRankThread};
-  // guarded by lock:
-  // state and chan are also read without the lock by wakeup()'s first
-  // pass, hence atomic; every change is made with the lock held.
+  Spinlock lock{"thread", LockRank::Thread};
+  // guarded by lock (state is also read without it by procdump):
   std::atomic<ThreadState> state{ThreadState::Unused};
-  std::atomic<void*> chan{nullptr};  // what it sleeps on
-  int hart = -1;         // where it runs, -1 if not running
-  bool desched = false;  // in desch(), waiting for mkrun; guarded by g_desch_lock
-  // Set (under the process lock) when this one thread must end: exec ends
-  // the caller's sibling threads. Read without a lock on the way to user.
+  bool sleep_killable = false;  // Sleeping in wait_killable: a kill wakes it
+  int hart = -1;                // where it runs, -1 if not running
+  // Set under the process lock when this one thread must end (exec ends the
+  // caller's siblings). Read without a lock on the way to user mode.
   std::atomic<bool> killed{false};
-  // set at creation, constant until the slot is freed:
+  // set at creation, constant until the slot is freed (exec may set tid to
+  // the pid, under the id lock, when the thread is the only one left):
   int tid = 0;
   Process* proc = nullptr;
   u8* kstack = nullptr;  // one page; KSTACK_CANARY in its lowest word
   // owned by the thread itself (or by the creator before it first runs):
   TrapFrame tf;
   Context ctx;
-  ListNode runq_node;    // guarded by the run-queue lock
+  FpState fp;
+  u64 fp_stamp = 0;  // names the version of fp; see Cpu::fp_loaded
+  u8 sleep_held[kFirstSpinRank] = {};  // sleep locks held, per rank (sync/lockrank.cpp)
+  ListNode runq_node;   // guarded by the run-queue lock
+  ListNode proc_node;   // guarded by proc->lock: Process::threads
+  ListNode id_node;     // guarded by the id lock: the tid table, free slots
 };
 
 struct FdTable {
-  Spinlock lock{"fdtable"};
+  Spinlock lock{"fdtable", LockRank::FdTable};
   File* files[NOFILE] = {};  // guarded by lock
 };
 
@@ -83,31 +92,45 @@ struct FdTable {
 // memory silently.
 constexpr u64 KSTACK_CANARY = 0x77656674c0ffee00ull;
 
-enum class ProcState : int { Unused, Alive, Zombie };
+// Unused -> Alive -> Exiting (its last thread has called thread_exit and
+// released the files and cwd; threads may still be leaving their harts)
+// -> Zombie (the scheduler reaped its last thread: reapable) -> Unused
+// (wait or join freed it).
+enum class ProcState : int { Unused, Alive, Exiting, Zombie };
 
 struct Process {
-  Spinlock lock{"proc", kRankProc};
+  Spinlock lock{"proc", LockRank::Proc};
   // guarded by lock:
   ProcState state = ProcState::Unused;
   int pid = 0;
   // Every thread must end (exit or kill). Set under lock, but read
   // without it: sleep loops check it while holding other locks.
   std::atomic<bool> killed{false};
-  int xstatus = 0;             // valid once killed, or once live reaches 0
+  bool decided = false;        // xstatus is final (the first to decide wins)
+  int xstatus = 0;
   int live = 0;                // threads that have not yet called thread_exit
+  int nthreads = 0;            // threads not yet reaped by a scheduler
+  bool ending_others = false;  // an exec is ending every other thread
   u64 clone_stack = 0;         // clone(): the stack it was given, for join
-  // Threads not yet cleaned up by a scheduler. Incremented under lock when
-  // a thread is created, decremented by the scheduler after it has switched
-  // away from a dead thread for good.
-  std::atomic<int> nthreads{0};
+  IntrusiveList<Thread, &Thread::proc_node> threads;
+  WaitQueue exec_wait{lock};   // exec waiting for its siblings to be reaped
   // guarded by g_wait_lock:
   Process* parent = nullptr;
+  ListNode child_node;         // in parent->children
+  IntrusiveList<Process, &Process::child_node> children;
+  WaitQueue child_exit{g_wait_lock};  // wait/join sleep here
+  // guarded by desch_lock: the threads of this process asleep in desch(),
+  // keyed by tid; mkrun(tid) takes one off.
+  Spinlock desch_lock{"desch", LockRank::Desch};
+  WaitQueue desch_wait{desch_lock};
+  // guarded by the id lock:
+  ListNode id_node;            // the pid table, free slots
   // set at creation (exec replaces as under lock; only this process's own
-  // threads read it):
+  // threads read it without the lock):
   AddressSpace* as = nullptr;
   char name[16] = {};
   FdTable fds;                 // its own lock
-  Spinlock cwd_lock{"cwd"};
+  Spinlock cwd_lock{"cwd", LockRank::Cwd};
   Inode* cwd = nullptr;        // guarded by cwd_lock
 };
 
@@ -116,12 +139,13 @@ struct Cpu {
   Thread* thread = nullptr;    // running thread, or nullptr in the scheduler
   Context sched_ctx;           // swtch() here to enter the scheduler
   int noff = 0;                // push_off() depth
-  u32 held_ranks = 0;          // ranks of the ranked locks held (spinlock.h)
+  u64 spin_held = 0;           // ranks of the spin locks held (lockrank.cpp)
   bool intena = false;         // interrupts on before the first push_off()
   int hartid = -1;
   int index = 0;               // 0 for the boot hart
   std::atomic<int> idle{0};    // waiting in wfi; wake with an IPI
   AddressSpace* as = nullptr;  // what satp points at (nullptr: kernel table)
+  u64 fp_loaded = 0;           // fp_stamp of the FpState in the registers
   u32 asid_gen[2 * NPROC] = {};  // ASID generations this hart has flushed
 };
 
@@ -129,28 +153,23 @@ extern Cpu g_cpus[NCPU];
 extern int g_ncpu;
 extern Process g_procs[NPROC];
 extern Thread g_threads[NTHR];
-extern Spinlock g_wait_lock;  // guards every Process::parent; wait() sleeps on it
-extern Spinlock g_desch_lock; // guards every Thread::desched (desch/mkrun)
 
 inline Cpu* mycpu() { return reinterpret_cast<Cpu*>(read_tp()); }
 Thread* current();             // the running thread (interrupt-safe read)
 inline Process* myproc() { return current()->proc; }
 
-// Scheduling
+// Scheduling (sched.cpp)
 [[noreturn]] void scheduler();
 void sched();                  // switch to the scheduler; caller holds only t->lock
 void yield();
 void make_runnable_locked(Thread* t);  // caller holds t->lock
-// Sleep on chan, releasing lk while asleep; lk is held again on return.
-void sleep(void* chan, Spinlock& lk);
-// The same for waits that a kill must end (pipes, console, wait, sleep,
-// futex, desch): returns at once if the thread is to end; the caller's loop
-// checks killed() before sleeping again.
-void sleep_killable(void* chan, Spinlock& lk);
-void wakeup(void* chan);       // wake every thread sleeping on chan
+// A kill or exec wants t to end: if it sleeps killably, make it runnable so
+// it notices. Caller holds t->lock.
+void wake_to_end_locked(Thread* t);
 void wake_idle_hart();         // IPI some idle hart if there is one
+int yield_to(int tid);         // directed yield; -1 if no such thread here
 
-// Processes
+// Processes (proc.cpp)
 void user_init();              // the first process (runs /init)
 int fork();
 int clone(u64 fcn, u64 arg, u64 stack);
@@ -160,28 +179,60 @@ int join(u64 stack_addr);                  // reaps clones sharing our space
 int kill(int pid);
 // Should the current thread of p stop what it waits for and end?
 bool killed(Process* p);
+inline bool must_end(Thread* t) { return t->proc->killed.load() || t->killed.load(); }
 
-// Threads
+// Threads (proc.cpp)
 int tspawn(u64 stktop, u64 fcn, u64 arg);
 // End the calling thread. If it is the process's last, the process exits
-// with status_if_last (unless exit/kill already chose a status).
+// with status_if_last (unless exit or kill already decided its status).
 [[noreturn]] void thread_exit(int status_if_last);
-// exec: end every other thread of the caller's process and wait until they
-// are gone. Error if the caller itself is killed meanwhile.
+// The scheduler's reap step for a Zombie thread it has switched away from;
+// called with t->lock held, releases it.
+void reap_thread(Thread* t);
+// exec: end every other thread of the caller's process and wait until the
+// scheduler has reaped them. False if the caller itself must end meanwhile.
 bool end_other_threads();
-// Wake t if it sleeps on chan (a targeted wakeup; no table scan).
-void wake_thread(Thread* t, void* chan);
-int yield_to(int tid);         // directed yield; -1 if no such thread
 void procdump();               // Ctrl-P
 extern Process* g_initproc;
-extern u64 g_ticks;            // timer ticks since boot, guarded by g_tick_lock
-extern Spinlock g_tick_lock;
-void clock_tick();             // the boot hart's timer interrupt
+
+// Ids and slots (ids.cpp). Ids are positive, never name two live things and
+// wrap around after 2^31 - 1.
+Thread* thread_slot_alloc(Process* p, int tid);   // Embryo, in the tid table
+void thread_slot_free(Thread* t);                 // out of the table, reusable
+Process* process_slot_alloc();                    // Alive, with a fresh pid
+void process_slot_free(Process* p);
+void set_tid(Thread* t, int tid);                 // exec: the pid becomes the tid
+extern Spinlock g_id_lock;  // guards the id tables and the free slots
+Thread* find_thread_locked(int tid);    // caller holds g_id_lock
+Process* find_process_locked(int pid);  // caller holds g_id_lock
+// Look up a process by pid and run fn(p) with p->lock held (and the id
+// lock, so the slot cannot be reused meanwhile). False if no such pid.
+template <typename F>
+bool with_process(int pid, F fn) {
+  SpinGuard ids(g_id_lock);
+  Process* p = find_process_locked(pid);
+  if (!p) return false;
+  SpinGuard g(p->lock);
+  fn(p);
+  return true;
+}
+
+// Time (trap.cpp). Ticks are counted from the time CSR, so a late timer
+// interrupt loses no time.
+u64 ticks_now();               // timer ticks since boot
+u64 tick_time(u64 tick);       // the time CSR value at which tick begins
+// sleep(n): wait until tick `until` begins; false if killed first.
+bool sleep_until_tick(u64 until);
+void clock_tick();             // every hart's timer interrupt
+void clock_init();             // boot: time starts now
 
 // Architecture hooks
 extern "C" void swtch(Context* from, Context* to);
 extern "C" [[noreturn]] void user_return(TrapFrame* tf);
+extern "C" void fp_save(FpState* s);
+extern "C" void fp_restore(const FpState* s);
 [[noreturn]] void return_to_user();
 void trap_init_hart();         // stvec, interrupt enables, first timer
 void set_next_timer();
 extern u64 g_tick_interval;    // in `time` units (10 MHz)
+u64 new_fp_stamp();

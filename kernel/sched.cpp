@@ -1,5 +1,5 @@
-// The scheduler: one run queue of threads shared by every hart, sleep and
-// wakeup on channels, and idle harts that wait in wfi.
+// The scheduler: one run queue of threads shared by every hart, and idle
+// harts that wait in wfi. Waiting for something is sync/waitqueue's job.
 //
 // A thread switches away only while holding its own Thread::lock (and no
 // other lock), and the scheduler that switched to it releases that lock; so
@@ -16,26 +16,12 @@ Cpu g_cpus[NCPU];
 int g_ncpu = 0;
 
 namespace {
-Spinlock g_runq_lock{"runq", kRankRunq};
+Spinlock g_runq_lock{"runq", LockRank::Runq};
 IntrusiveList<Thread, &Thread::runq_node> g_runq;  // guarded by g_runq_lock
 
 void runq_push(Thread* t) {
   SpinGuard g(g_runq_lock);
   g_runq.push_back(t);
-}
-
-// A dead thread's hart has left its stack and its address space: free the
-// stack now, so that at most one stale stack exists per hart at any time.
-void reap_thread(Thread* t) {
-  vm_switch_to(nullptr);  // the space may be freed as soon as nthreads drops
-  kfree(t->kstack);
-  t->kstack = nullptr;
-  Process* p = t->proc;
-  t->proc = nullptr;
-  t->tid = 0;
-  t->state = ThreadState::Unused;
-  t->lock.release();
-  p->nthreads.fetch_sub(1);
 }
 
 // Nothing to run: sleep until an interrupt. wfi is executed with interrupts
@@ -106,7 +92,7 @@ void scheduler() {
     c->thread = nullptr;
     t->hart = -1;
     if (t->state == ThreadState::Zombie)
-      reap_thread(t);
+      reap_thread(t);  // releases t->lock
     else
       t->lock.release();
   }
@@ -140,74 +126,29 @@ void yield() {
   t->lock.release();
 }
 
-// The caller holds lk, which protects the condition it waits for; a waker
-// must change the condition under lk before it calls wakeup(). The thread
-// marks itself Sleeping before letting go of lk, so a wakeup cannot slip in
-// between. With killable, a thread whose process is being killed (or that
-// exec is ending) does not go to sleep: kill() sets the flag and then wakes
-// Sleeping threads, each under the thread's lock, and the flag is checked
-// here under that same lock, so a kill cannot slip in between either. The
-// caller's loop then sees killed() and gives up.
-static void sleep_on(void* chan, Spinlock& lk, bool killable) {
-  Thread* t = current();
-  t->lock.acquire();
-  if (killable && killed(t->proc)) {
-    t->lock.release();
-    return;
-  }
-  t->chan = chan;
-  t->state = ThreadState::Sleeping;
-  lk.release();
-  sched();
-  t->chan = nullptr;
-  t->lock.release();
-  lk.acquire();
+void wake_to_end_locked(Thread* t) {
+  if (t->state == ThreadState::Sleeping && t->sleep_killable) make_runnable_locked(t);
 }
 
-void sleep(void* chan, Spinlock& lk) { sleep_on(chan, lk, false); }
-void sleep_killable(void* chan, Spinlock& lk) { sleep_on(chan, lk, true); }
-
-void wakeup(void* chan) {
-  Thread* me = mycpu()->thread;
-  for (Thread& t : g_threads) {
-    // Cheap unlocked look first; the sleeper set both fields before
-    // releasing the condition lock the caller now holds.
-    if (&t == me || t.state.load(std::memory_order_relaxed) != ThreadState::Sleeping ||
-        t.chan.load(std::memory_order_relaxed) != chan)
-      continue;
-    SpinGuard g(t.lock);
-    if (t.state == ThreadState::Sleeping && t.chan == chan) make_runnable_locked(&t);
-  }
-}
-
-void wake_thread(Thread* t, void* chan) {
-  SpinGuard g(t->lock);
-  if (t->state == ThreadState::Sleeping && t->chan == chan) make_runnable_locked(t);
-}
-
-// yield(tid): move a runnable target to the head of the run queue, then
-// give up the hart; the next free hart (likely this one) runs it.
+// yield(tid): move a runnable target of the caller's own process to the
+// head of the run queue, then give up the hart; the next free hart (likely
+// this one) runs it.
 int yield_to(int tid) {
   Thread* me = current();
   if (tid >= 0 && tid != me->tid) {
-    bool found = false;
-    for (Thread& t : g_threads) {
-      if (t.tid != tid) continue;  // cheap look; confirmed under the lock
-      SpinGuard g(t.lock);
-      if (t.tid != tid || t.state == ThreadState::Unused) continue;
-      found = true;
-      if (t.state == ThreadState::Runnable) {
-        SpinGuard q(g_runq_lock);
-        // Runnable but already popped by a scheduler that is about to run
-        // it: not in the queue, leave it alone.
-        if (t.runq_node.linked()) {
-          g_runq.remove(&t);
-          g_runq.push_front(&t);
-        }
+    SpinGuard ids(g_id_lock);
+    Thread* t = find_thread_locked(tid);
+    if (!t || t->proc != me->proc) return -1;
+    SpinGuard g(t->lock);
+    if (t->state == ThreadState::Runnable) {
+      SpinGuard q(g_runq_lock);
+      // Runnable but already popped by a scheduler that is about to run
+      // it: not in the queue, leave it alone.
+      if (t->runq_node.linked()) {
+        g_runq.remove(t);
+        g_runq.push_front(t);
       }
-      break;
     }
-    if (!found) return -1;
   }
   yield();
   return 0;

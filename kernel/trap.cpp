@@ -11,12 +11,22 @@
 
 extern "C" void trap_vector();
 
-u64 g_ticks = 0;
-Spinlock g_tick_lock{"ticks"};
 u64 g_tick_interval = TIMEBASE_HZ / 100;
 
 namespace {
 constexpr u64 CSR_STIMECMP = 0x14d;
+constexpr u64 SSTATUS_FS_CLEAN = 2ull << 13;
+
+// Time is the time CSR, read on demand; a tick is g_tick_interval of it.
+// Every hart's timer fires at each tick boundary, and the first to see a
+// sleeper's deadline passed wakes it.
+u64 g_boot_time = 0;  // set once at boot
+Spinlock g_tick_lock{"ticks", LockRank::Ticks};
+WaitQueue g_sleepers{g_tick_lock};  // key: the time to wake at
+// The earliest key in g_sleepers (or later): lets a timer interrupt skip
+// the lock when nothing is due.
+std::atomic<u64> g_next_wake{~0ull};
+std::atomic<u64> g_fp_stamps{0};
 
 enum class Irq { None, Timer, Other };
 
@@ -24,7 +34,7 @@ Irq handle_interrupt(u64 cause) {
   switch (cause & ~SCAUSE_INTR) {
     case IRQ_S_TIMER:
       set_next_timer();
-      if (mycpu()->index == 0) clock_tick();
+      clock_tick();
       return Irq::Timer;
     case IRQ_S_SOFT:
       // An IPI only wakes an idle hart; nothing else to do.
@@ -61,15 +71,37 @@ const char* cause_name(u64 cause) {
 }
 }  // namespace
 
+void clock_init() { g_boot_time = read_time(); }
+
+u64 ticks_now() { return (read_time() - g_boot_time) / g_tick_interval; }
+
+u64 tick_time(u64 tick) { return g_boot_time + tick * g_tick_interval; }
+
 void clock_tick() {
+  if (read_time() < g_next_wake.load()) return;
   SpinGuard g(g_tick_lock);
-  g_ticks++;
-  wakeup(&g_ticks);
+  u64 now = read_time();
+  g_sleepers.wake_if(WaitQueue::kAll, [now](u64 when) { return when <= now; });
+  g_next_wake = g_sleepers.min_key(~0ull);
 }
 
-void set_next_timer() {
-  asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(read_time() + g_tick_interval));
+bool sleep_until_tick(u64 until) {
+  u64 when = tick_time(until);
+  SpinGuard g(g_tick_lock);
+  while (read_time() < when) {
+    if (when < g_next_wake.load()) g_next_wake = when;
+    if (!g_sleepers.wait_killable(when)) return false;
+  }
+  return true;
 }
+
+// The next tick boundary, so that every hart's timer fires together and a
+// deadline (always a boundary) is seen at once.
+void set_next_timer() {
+  asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(tick_time(ticks_now() + 1)));
+}
+
+u64 new_fp_stamp() { return g_fp_stamps.fetch_add(1) + 1; }
 
 void trap_init_hart() {
   CSR_WRITE(stvec, reinterpret_cast<u64>(trap_vector));
@@ -80,8 +112,21 @@ void trap_init_hart() {
   set_next_timer();
 }
 
+// The user's floating-point registers are saved only when the hardware says
+// user code changed them since they were last loaded or saved (FS dirty).
+// A new stamp names the new version, so no hart takes its stale copy for it.
+void save_user_fp(Thread* t) {
+  if ((CSR_READ(sstatus) & SSTATUS_FS) != SSTATUS_FS) return;
+  fp_save(&t->fp);
+  t->fp_stamp = new_fp_stamp();
+  mycpu()->fp_loaded = t->fp_stamp;
+  CSR_CLEAR(sstatus, SSTATUS_FS);
+  CSR_SET(sstatus, SSTATUS_FS_CLEAN);
+}
+
 extern "C" void user_trap(TrapFrame* tf) {
   u64 cause = CSR_READ(scause);
+  save_user_fp(current());
   Process* p = myproc();
   if (cause == EXC_ECALL_U) {
     tf->epc += 4;  // return past the ecall
@@ -106,6 +151,15 @@ extern "C" void user_trap(TrapFrame* tf) {
 void return_to_user() {
   intr_off();
   Thread* t = current();
+  Cpu* c = mycpu();
+  CSR_CLEAR(sstatus, SSTATUS_FS);
+  CSR_SET(sstatus, SSTATUS_FS_CLEAN);
+  if (c->fp_loaded != t->fp_stamp) {
+    fp_restore(&t->fp);  // leaves FS dirty
+    c->fp_loaded = t->fp_stamp;
+    CSR_CLEAR(sstatus, SSTATUS_FS);
+    CSR_SET(sstatus, SSTATUS_FS_CLEAN);
+  }
   t->tf.kernel_tp = read_tp();
   // sret goes to user mode (SPP = 0) with interrupts on (SPIE = 1).
   CSR_CLEAR(sstatus, SSTATUS_SPP);

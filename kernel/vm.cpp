@@ -13,15 +13,21 @@
 namespace {
 // The kernel half is two 1 GiB leaf entries of the root table: RAM at its
 // own address (index 2) and the device window (index 256). Global, so that
-// TLB entries for them survive ASID switches.
+// TLB entries for them survive ASID switches. User space is what the root
+// entries below index 2 map.
 constexpr u64 KERNEL_RAM_INDEX = 2;
 constexpr u64 KERNEL_DEV_INDEX = 256;
+constexpr u64 USER_ROOT_ENTRIES = KERNEL_RAM_INDEX;
+static_assert(USER_TOP <= USER_ROOT_ENTRIES << 30);
 constexpr int NSPACES = 2 * NPROC;  // exec briefly holds two per process
+// Page-table entries changed per hold of lock_ when unmapping: bounds the
+// time with interrupts off, whatever the size of the range.
+constexpr int kBatch = 64;
 
 alignas(4096) u64 g_kernel_root[512];
 
 struct {
-  Spinlock lock{"as-table"};
+  Spinlock lock{"as-table", LockRank::AsTable};
   bool used[NSPACES] = {};  // guarded by lock
 } g_table;
 AddressSpace g_spaces[NSPACES];
@@ -30,73 +36,13 @@ void copy_kernel_half(u64* root) {
   root[KERNEL_RAM_INDEX] = g_kernel_root[KERNEL_RAM_INDEX];
   root[KERNEL_DEV_INDEX] = g_kernel_root[KERNEL_DEV_INDEX];
 }
-}  // namespace
 
-void vm_init() {
-  constexpr u64 leaf = PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G;
-  g_kernel_root[KERNEL_RAM_INDEX] = pa_to_pte(RAMBASE) | leaf | PTE_X;
-  g_kernel_root[KERNEL_DEV_INDEX] = pa_to_pte(0) | leaf;
-  vm_init_hart();
-}
-
-void vm_init_hart() {
-  CSR_WRITE(satp, make_satp(reinterpret_cast<u64>(g_kernel_root), 0));
-  sfence_vma_all();
-}
-
-int mycpu_hartid();
-
-AddressSpace* as_slot_alloc() {
-  int slot = -1;
-  {
-    SpinGuard g(g_table.lock);
-    for (int i = 0; i < NSPACES && slot < 0; i++)
-      if (!g_table.used[i]) {
-        g_table.used[i] = true;
-        slot = i;
-      }
-  }
-  if (slot < 0) return nullptr;
-  AddressSpace* as = &g_spaces[slot];
-  as->slot_ = slot;
-  as->sz_ = 0;
-  as->active_harts_.store(0);
-  as->generation_.fetch_add(1);
-  as->refs_.store(1);
-  return as;
-}
-
-AddressSpace* AddressSpace::create() {
-  u64* root = static_cast<u64*>(kzalloc());
-  if (!root) return nullptr;
-  AddressSpace* as = as_slot_alloc();
-  if (!as) {
-    kfree(root);
-    return nullptr;
-  }
-  copy_kernel_half(root);
-  as->root_ = root;
-  return as;
-}
-
-void AddressSpace::get() { refs_.fetch_add(1); }
-
-void AddressSpace::put() {
-  if (refs_.fetch_sub(1) != 1) return;
-  // Last reference: no thread runs here any more. A hart's satp may still
-  // point here for a moment while its scheduler passes from a thread of
-  // this space to the next thread or to idle (both switch tables, with
-  // interrupts off); wait for that before the table pages are reused.
-  u64 me = 1ull << mycpu_hartid();
-  if (active_harts_.load() & me) panic("AddressSpace::put: freeing the table in use");
-  while (active_harts_.load() != 0) {
-  }
-  // Free every mapped user page and the user half's table pages. Walking
-  // the tables (rather than [USER_BASE, sz)) frees what a failed exec or
-  // fork mapped beyond sz, too.
-  for (u64 i = 0; i < KERNEL_RAM_INDEX; i++) {
-    if (!(root_[i] & PTE_V)) continue;
-    u64* l1 = reinterpret_cast<u64*>(pte_to_pa(root_[i]));
+// Free a user half that is no longer reachable from any root: every page it
+// maps and every table page. Interrupts stay on; nobody else can see it.
+void free_user_half(const u64 (&top)[USER_ROOT_ENTRIES]) {
+  for (u64 pte1 : top) {
+    if (!(pte1 & PTE_V)) continue;
+    u64* l1 = reinterpret_cast<u64*>(pte_to_pa(pte1));
     for (int j = 0; j < 512; j++) {
       if (!(l1[j] & PTE_V)) continue;
       u64* l0 = reinterpret_cast<u64*>(pte_to_pa(l1[j]));
@@ -106,36 +52,147 @@ void AddressSpace::put() {
     }
     kfree(l1);
   }
-  kfree(root_);
-  root_ = nullptr;
+}
+
+constexpr u64 kUserData = PTE_R | PTE_W | PTE_U | PTE_V | PTE_A | PTE_D;
+}  // namespace
+
+void vm_init() {
+  constexpr u64 leaf = PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G;
+  g_kernel_root[KERNEL_RAM_INDEX] = pa_to_pte(RAMBASE) | leaf | PTE_X;
+  g_kernel_root[KERNEL_DEV_INDEX] = pa_to_pte(0) | leaf;
+  // Every slot's root table for good (NSPACES pages): a hart may still point
+  // at a dead space's root, so a root is never freed.
+  for (AddressSpace& as : g_spaces) {
+    as.root_ = static_cast<u64*>(kzalloc());
+    if (!as.root_) panic("vm_init: no memory for root tables");
+    copy_kernel_half(as.root_);
+  }
+  vm_init_hart();
+}
+
+void vm_init_hart() {
+  CSR_WRITE(satp, make_satp(reinterpret_cast<u64>(g_kernel_root), 0));
+  sfence_vma_all();
+}
+
+// A slot nobody uses and no hart's satp points at any more (a hart leaves
+// a dead space's table lazily, at its next switch). Its root table's user
+// half is empty between uses.
+AddressSpace* as_slot_alloc() {
+  int slot = -1;
+  {
+    SpinGuard g(g_table.lock);
+    for (int i = 0; i < NSPACES && slot < 0; i++)
+      if (!g_table.used[i] && g_spaces[i].active_harts_.load() == 0) {
+        g_table.used[i] = true;
+        slot = i;
+      }
+  }
+  if (slot < 0) return nullptr;
+  AddressSpace* as = &g_spaces[slot];
+  as->slot_ = slot;
+  {
+    SpinGuard g(as->lock_);
+    as->sz_ = 0;
+  }
+  as->generation_.fetch_add(1);
+  as->refs_.store(1);
+  return as;
+}
+
+AddressSpace* AddressSpace::create() { return as_slot_alloc(); }
+
+void AddressSpace::get() { refs_.fetch_add(1); }
+
+void AddressSpace::put() {
+  if (refs_.fetch_sub(1) != 1) return;
+  if (!holding_no_spinlock()) panic("AddressSpace::put with a spin lock held");
+  // Last reference: no thread runs here any more, though a hart's satp may
+  // still point at the root until its scheduler switches. Detach the user
+  // half from the root (a few entries), flush any hart still on this table,
+  // then free the detached pages with interrupts on.
+  u64 top[USER_ROOT_ENTRIES];
+  {
+    SpinGuard g(lock_);
+    for (u64 i = 0; i < USER_ROOT_ENTRIES; i++) {
+      top[i] = root_[i];
+      root_[i] = 0;
+    }
+    sz_ = 0;
+  }
+  if (active_harts_.load()) shootdown();
+  free_user_half(top);
   SpinGuard g(g_table.lock);
   g_table.used[slot_] = false;
 }
 
-u64* AddressSpace::walk(u64 va, bool alloc) {
+u64* AddressSpace::walk(u64 va, void** spare) {
   u64* table = root_;
   for (int level = 2; level > 0; level--) {
     u64& pte = table[vpn(va, level)];
     if (!(pte & PTE_V)) {
-      if (!alloc) return nullptr;
-      void* page = kzalloc();
-      if (!page) return nullptr;
-      pte = pa_to_pte(reinterpret_cast<u64>(page)) | PTE_V;
+      if (!spare || !*spare) return nullptr;
+      pte = pa_to_pte(reinterpret_cast<u64>(*spare)) | PTE_V;
+      *spare = nullptr;
     }
     table = reinterpret_cast<u64*>(pte_to_pa(pte));
   }
   return &table[vpn(va, 0)];
 }
 
-void AddressSpace::unmap_range(u64 from, u64 to, bool free_pages) {
-  for (u64 va = pg_round_up(from); va < pg_round_up(to); va += PGSIZE) {
-    u64* pte = walk(va, false);
-    if (!pte || !(*pte & PTE_V)) continue;
-    if (free_pages) kfree(reinterpret_cast<void*>(pte_to_pa(*pte)));
-    *pte = 0;
+Result<void> AddressSpace::install(u64 va, u64 pte_bits) {
+  void* spare = nullptr;
+  for (;;) {
+    u64* pte;
+    {
+      SpinGuard g(lock_);
+      pte = walk(va, &spare);
+      if (pte) *pte = pte_bits;
+    }
+    if (pte) break;
+    // A table level is missing: get a zeroed page with interrupts on, and
+    // try again (at most once per level).
+    spare = kzalloc();
+    if (!spare) return Error::NoMemory;
+  }
+  if (spare) kfree(spare);
+  return {};
+}
+
+void AddressSpace::unmap_and_free(u64 from, u64 to) {
+  u64 lo = pg_round_up(from), hi = pg_round_up(to);
+  if (lo >= hi) return;
+  // Invalidate first, flush every hart that may hold the translations, and
+  // only then free: a thread on another hart must not write into a page
+  // after it has been handed to someone else. Invalid entries keep their
+  // page number until the second pass frees the page.
+  for (u64 va = lo; va < hi;) {
+    SpinGuard g(lock_);
+    for (int i = 0; i < kBatch && va < hi; i++, va += PGSIZE) {
+      u64* pte = walk(va, nullptr);
+      if (pte) *pte &= ~PTE_V;
+    }
+  }
+  shootdown();
+  for (u64 va = lo; va < hi;) {
+    u64 pages[kBatch];
+    int n = 0;
+    {
+      SpinGuard g(lock_);
+      for (int i = 0; i < kBatch && va < hi; i++, va += PGSIZE) {
+        u64* pte = walk(va, nullptr);
+        if (!pte || *pte == 0) continue;
+        pages[n++] = pte_to_pa(*pte);
+        *pte = 0;
+      }
+    }
+    for (int i = 0; i < n; i++) kfree(reinterpret_cast<void*>(pages[i]));
   }
 }
 
+// Never called with a spin lock held: the remote fence waits for the other
+// harts to answer.
 void AddressSpace::shootdown() {
   // A hart that switches to this space later sees the new generation and
   // flushes; the harts running it now are flushed here. The order (bump,
@@ -143,19 +200,14 @@ void AddressSpace::shootdown() {
   // generation), so no hart slips between the two.
   generation_.fetch_add(1);
   u64 asid = slot_ + 1;
+  push_off();
+  Cpu* c = mycpu();
   sfence_vma_asid(asid);
-  u64 me = 1ull << mycpu()->hartid;
+  u64 me = 1ull << c->hartid;
+  c->asid_gen[slot_] = generation_.load();  // our own hart: just flushed
+  pop_off();
   u64 others = active_harts_.load() & ~me;
   if (others) sbi_remote_sfence_vma_asid(others, 0, 0, asid);
-  // Our own hart's record: we just flushed.
-  mycpu()->asid_gen[slot_] = generation_.load();
-}
-
-int mycpu_hartid() {
-  push_off();
-  int id = mycpu()->hartid;
-  pop_off();
-  return id;
 }
 
 void vm_switch_to(AddressSpace* as) {
@@ -179,7 +231,7 @@ void vm_switch_to(AddressSpace* as) {
 
 u64 AddressSpace::user_pa_locked(u64 va, bool write) {
   if (va >= USER_TOP) return 0;
-  u64* pte = walk(va, false);
+  u64* pte = walk(va, nullptr);
   if (!pte) return 0;
   u64 need = PTE_V | PTE_U | (write ? PTE_W : PTE_R);
   if ((*pte & need) != need) return 0;
@@ -187,8 +239,9 @@ u64 AddressSpace::user_pa_locked(u64 va, bool write) {
 }
 
 u64 AddressSpace::user_pa(u64 va) {
+  if (va >= USER_TOP) return 0;
   SpinGuard g(lock_);
-  u64* pte = walk(va, false);
+  u64* pte = walk(va, nullptr);
   if (!pte || !(*pte & PTE_V)) return 0;
   return pte_to_pa(*pte) | (va & (PGSIZE - 1));
 }
@@ -205,87 +258,94 @@ u64 AddressSpace::satp() const {
 Result<void> AddressSpace::map_zeroed(u64 va, u64 len, u64 perm) {
   if (va < USER_BASE || va + len < va || va + len > USER_TOP)
     return Error::Invalid;
-  SpinGuard g(lock_);
+  SleepGuard m(map_lock_);
   for (u64 a = pg_round_down(va); a < va + len; a += PGSIZE) {
-    u64* pte = walk(a, true);
-    if (!pte) return Error::NoMemory;  // the caller puts the whole space
-    if (*pte & PTE_V) {
-      *pte |= perm;  // two segments sharing a page get both permissions
-      continue;
+    bool mapped;
+    {
+      SpinGuard g(lock_);
+      u64* pte = walk(a, nullptr);
+      mapped = pte && (*pte & PTE_V);
+      if (mapped) *pte |= perm;  // two segments sharing a page get both permissions
     }
+    if (mapped) continue;
+    // On failure the pages mapped so far stay: the caller puts the space.
     void* page = kzalloc();
     if (!page) return Error::NoMemory;
-    *pte = pa_to_pte(reinterpret_cast<u64>(page)) | perm | PTE_U | PTE_V |
-           PTE_A | PTE_D;
+    auto r = install(a, pa_to_pte(reinterpret_cast<u64>(page)) | perm | PTE_U | PTE_V |
+                            PTE_A | PTE_D);
+    if (!r) {
+      kfree(page);
+      return r.error();
+    }
   }
+  SpinGuard g(lock_);
   if (pg_round_up(va + len) > sz_) sz_ = pg_round_up(va + len);
   return {};
 }
 
 void AddressSpace::make_guard(u64 va) {
   SpinGuard g(lock_);
-  u64* pte = walk(va, false);
+  u64* pte = walk(va, nullptr);
   if (pte) *pte &= ~PTE_U;
 }
 
+// The pages are copied without lock_: only the holder of map_lock_ (here,
+// this copy) can unmap or free them, so they stay put meanwhile.
 AddressSpace* AddressSpace::copy() {
   AddressSpace* child = create();
   if (!child) return nullptr;
-  SpinGuard g(lock_);
-  for (u64 va = USER_BASE; va < sz_; va += PGSIZE) {
-    u64* pte = walk(va, false);
-    if (!pte || !(*pte & PTE_V)) continue;
-    u64* cpte = child->walk(va, true);
+  SleepGuard m(map_lock_);
+  u64 sz = size();
+  for (u64 va = USER_BASE; va < sz; va += PGSIZE) {
+    u64 pte;
+    {
+      SpinGuard g(lock_);
+      u64* p = walk(va, nullptr);
+      pte = p ? *p : 0;
+    }
+    if (!(pte & PTE_V)) continue;
     void* page = kalloc();
-    if (!cpte || !page) {
-      if (page) kfree(page);
-      child->sz_ = va;
-      // Freeing takes the child's lock, never ours: no lock-order issue.
+    if (!page) {
       child->put();
       return nullptr;
     }
-    memcpy(page, reinterpret_cast<void*>(pte_to_pa(*pte)), PGSIZE);
-    *cpte = pa_to_pte(reinterpret_cast<u64>(page)) | (*pte & 0x3ff);
+    memcpy(page, reinterpret_cast<void*>(pte_to_pa(pte)), PGSIZE);
+    if (!child->install(va, pa_to_pte(reinterpret_cast<u64>(page)) | (pte & 0x3ff))) {
+      kfree(page);
+      child->put();
+      return nullptr;
+    }
   }
-  child->sz_ = sz_;
+  SpinGuard g(child->lock_);
+  child->sz_ = sz;
   return child;
 }
 
 Result<u64> AddressSpace::resize(i64 n) {
-  SpinGuard g(lock_);
-  u64 old = sz_;
+  SleepGuard m(map_lock_);
+  u64 old = size();
   i64 want = static_cast<i64>(old) + n;
   if (want < static_cast<i64>(USER_BASE) || want > static_cast<i64>(USER_TOP))
     return Error::Invalid;
   u64 target = static_cast<u64>(want);
   if (n > 0) {
+    // Other threads may touch a new page as soon as it is installed; sz
+    // moves once all of them are there.
     for (u64 va = pg_round_up(old); va < target; va += PGSIZE) {
-      u64* pte = walk(va, true);
-      void* page = pte ? kzalloc() : nullptr;
-      if (!page) {
-        unmap_range(old, va, true);  // nobody has seen these pages yet
+      void* page = kzalloc();
+      Result<void> r = Error::NoMemory;
+      if (page) r = install(va, pa_to_pte(reinterpret_cast<u64>(page)) | kUserData);
+      if (!r) {
+        if (page) kfree(page);
+        unmap_and_free(old, va);
         return Error::NoMemory;
       }
-      *pte = pa_to_pte(reinterpret_cast<u64>(page)) | PTE_R | PTE_W | PTE_U |
-             PTE_V | PTE_A | PTE_D;
-    }
-  } else if (n < 0 && pg_round_up(target) < pg_round_up(old)) {
-    // Invalidate first, flush every hart that may hold the translations,
-    // and only then free: a thread on another hart must not write into a
-    // page after it has been handed to someone else. Invalid entries keep
-    // their page number until the second pass frees the page.
-    for (u64 va = pg_round_up(target); va < pg_round_up(old); va += PGSIZE) {
-      u64* pte = walk(va, false);
-      if (pte) *pte &= ~PTE_V;
-    }
-    shootdown();
-    for (u64 va = pg_round_up(target); va < pg_round_up(old); va += PGSIZE) {
-      u64* pte = walk(va, false);
-      if (!pte || *pte == 0) continue;
-      kfree(reinterpret_cast<void*>(pte_to_pa(*pte)));
-      *pte = 0;
     }
   }
-  sz_ = target;
+  {
+    SpinGuard g(lock_);
+    sz_ = target;
+  }
+  if (n < 0) unmap_and_free(target, old);
   return old;
 }

@@ -2,12 +2,23 @@
 // a process and by every clone of it. The kernel half of the table (RAM and
 // devices, see memlayout.h) is the same in every address space, so traps and
 // system calls never switch tables.
+//
+// Two locks, so that no hart ever keeps its interrupts off for work whose
+// size a user chooses:
+// - map_lock_ (a sleep lock) serialises the changes to which pages are
+//   mapped: sbrk, fork's copy, exec's loading, teardown. The long work
+//   (zeroing, copying, freeing pages) runs under it with interrupts on.
+// - lock_ (a spin lock) guards the page-table entries and sz_, and is held
+//   only for a bounded step: one entry, one page copy, a batch of entries.
+// A page is freed only by its mapper, under map_lock_, after its entry has
+// been invalidated under lock_ and every hart has flushed it.
 #pragma once
 
 #include <atomic>
 
 #include "lib/result.h"
 #include "lib/types.h"
+#include "sync/sleeplock.h"
 #include "sync/spinlock.h"
 
 class AddressSpace {
@@ -17,7 +28,9 @@ class AddressSpace {
   static AddressSpace* create();
 
   void get();  // take a reference
-  void put();  // drop one; the last frees every user page and the table
+  // Drop one; the last frees every user page and table (long work: the
+  // caller holds no spin lock).
+  void put();
 
   AddressSpace* copy();  // fork: a full copy of the user half, or nullptr
 
@@ -37,25 +50,35 @@ class AddressSpace {
 
   u64 size();
   u64 satp() const;
+  u32 id() const { return slot_; }  // unique among live spaces
 
-  Spinlock lock_{"as"};  // guards the page table entries and sz_
+  Spinlock lock_{"as-pages", LockRank::AsPages};  // page-table entries, sz_
 
  private:
   friend void vm_switch_to(AddressSpace* as);
   friend AddressSpace* as_slot_alloc();
+  friend void vm_init();
 
-  u64* walk(u64 va, bool alloc);        // caller holds lock_
-  void unmap_range(u64 from, u64 to, bool free_pages);  // caller holds lock_
-  void shootdown();                     // flush stale translations everywhere
+  // The entry for va, or nullptr if a table level is missing. A missing
+  // level is filled from *spare (then set to nullptr) if spare is non-null
+  // and holds a page. Caller holds lock_.
+  u64* walk(u64 va, void** spare);
+  // Point va at the page with the given pte bits, allocating table pages
+  // outside lock_. Caller holds map_lock_ (or nobody else knows the space).
+  Result<void> install(u64 va, u64 pte);
+  void unmap_and_free(u64 from, u64 to);  // caller holds map_lock_
+  void shootdown();                       // flush stale translations everywhere
 
-  u64* root_ = nullptr;     // constant while the space lives
+  SleepLock map_lock_{"as-map", LockRank::AsMap};
+  u64* root_ = nullptr;     // the slot's root table, allocated at boot
   u64 sz_ = 0;              // guarded by lock_: user memory ends here
   u32 slot_ = 0;            // index in the table; ASID is slot_ + 1
   std::atomic<int> refs_{0};
   // Bumped when the slot is reused or pages are unmapped. A hart whose
   // recorded generation differs flushes this ASID before using the table.
   std::atomic<u32> generation_{0};
-  // Harts whose satp points here; set and cleared by vm_switch_to.
+  // Harts whose satp points here; set and cleared by vm_switch_to. A slot
+  // is not reused while any hart still points at it.
   std::atomic<u64> active_harts_{0};
 };
 

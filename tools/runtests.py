@@ -56,6 +56,13 @@ HOSTDIR = os.path.join(ROOT, "tests", "host")
 
 ALL_CPUS = (1, 2, 4)
 ALL_TICKS = (100, 1000)
+# A 10 kHz tick preempts a hundred times as often as the default: races
+# between a thread's end and its reaping show up there first. These tests
+# run at it on CPUS=1 and 2 in a full run (any test can with --tick 10000).
+FAST_TICK = 10000
+FAST_TICK_CPUS = (1, 2)
+FAST_TICK_TESTS = ("t_waitrace", "t_thr_exit", "t_thr_kill", "t_clone_join",
+                   "t_thr_exec")
 DEFAULT_TIMEOUT = 120   # seconds per guest test
 BOOT_TIMEOUT = 60       # QEMU start to the shell prompt
 GAP_TIMEOUT = 60        # one test's end to the next one's start (or the end)
@@ -246,9 +253,10 @@ def discover_tests():
 
 
 class Config:
-    def __init__(self, cpus, tick):
+    def __init__(self, cpus, tick, only=None):
         self.cpus, self.tick = cpus, tick
         self.name = "cpus%d-tick%d" % (cpus, tick)
+        self.only = only  # run just these guest tests (None: all asked for)
 
     def rerun(self, only=None):
         cmd = "python3 tools/runtests.py --cpus %d --tick %d" % (self.cpus,
@@ -328,6 +336,10 @@ def check_kernel_selftests(cfg, lines, seconds, report):
 def run_config(cfg, tests, report, opts):
     """Boots cfg as often as needed to run `tests` (names, sorted), and all
     of that opts.repeat times."""
+    if cfg.only is not None:
+        tests = [t for t in tests if t in cfg.only]
+        opts = argparse.Namespace(**vars(opts))
+        opts.only = True  # name the tests: the driver runs every t_ otherwise
     os.makedirs(LOGDIR, exist_ok=True)
     logpath = os.path.join(LOGDIR, cfg.name + ".log")
     boot = 0
@@ -533,6 +545,35 @@ def run_boot(cfg, guest, command, boot, tests, done, report, opts,
             output.append(line)
 
 
+LOCKORDER_RE = re.compile(r"panic on hart \d+: lock order: taking test-proc")
+
+
+def run_lockorder_check(report):
+    """The lock-order check is on: a kernel told to take two locks in the
+    wrong order ("lockorder-panic") must panic, naming them, and power off
+    with the panic status (99)."""
+    t0 = time.monotonic()
+    os.makedirs(LOGDIR, exist_ok=True)
+    with open(os.path.join(LOGDIR, "lockorder.log"), "wb") as log:
+        guest = Guest(qemu_cmd(1, 100, "test lockorder-panic"), log=log)
+        try:
+            status = guest.wait_exit(BOOT_TIMEOUT)
+        finally:
+            guest.kill()
+    text = guest.out.decode("utf-8", "replace")
+    lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip()]
+    panicked = any(LOCKORDER_RE.search(ln) for ln in lines)
+    detail = ""
+    if not panicked:
+        detail = "no lock-order panic"
+    elif status != 99:
+        detail = "QEMU exit status %s, expected 99 (panic)" % status
+    report.add(Result("kernel", "lock-order-panic", not detail,
+                      time.monotonic() - t0, detail,
+                      "python3 tools/runtests.py --lockorder-only",
+                      lines[-15:] if detail else []))
+
+
 def run_configs(configs, tests, report, opts, cores):
     """Runs the configurations in order, starting the next one while the
     harts of those running leave a host core free (a CPUS=1 guest keeps at
@@ -616,6 +657,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run the guest tests N times in each configuration "
                     "(a fresh boot each time), to catch rare failures")
+    ap.add_argument("--lockorder-only", action="store_true",
+                    help="only check that a lock-order violation panics")
     ap.add_argument("--list", action="store_true",
                     help="list configurations and guest tests, then exit")
     a = ap.parse_args()
@@ -623,6 +666,9 @@ def main():
     cpus = parse_list(a.cpus, int) or list(ALL_CPUS)
     ticks = parse_list(a.tick, int) or list(ALL_TICKS)
     configs = [Config(c, t) for t in ticks for c in cpus]
+    if not a.tick:
+        configs += [Config(c, FAST_TICK, FAST_TICK_TESTS)
+                    for c in (parse_list(a.cpus, int) or FAST_TICK_CPUS)]
     if a.config:
         wanted = parse_list(a.config)
         names = {c.name for c in configs}
@@ -655,8 +701,14 @@ def main():
 
     narrowed = bool(a.cpus or a.tick or a.config or a.only)
     run_host = a.host if a.host is not None else not narrowed
+    run_lockorder = not narrowed or a.lockorder_only
     if a.host_only:
-        run_host, configs = True, []
+        run_host, configs, run_lockorder = True, [], False
+    if a.lockorder_only:
+        run_host, configs = False, []
+    # With --only, a fast-tick configuration runs only if it has one of them.
+    configs = [c for c in configs if c.only is None or not only
+               or set(c.only) & set(only)]
 
     for f in ("kernel.elf", "fs.img"):
         if configs and not os.path.exists(os.path.join(BUILD, f)):
@@ -677,6 +729,10 @@ def main():
         th = time.monotonic()
         run_host_tests(report)
         times["host"] = time.monotonic() - th
+    if run_lockorder and os.path.exists(os.path.join(BUILD, "kernel.elf")):
+        th = time.monotonic()
+        run_lockorder_check(report)
+        times["kernel"] = time.monotonic() - th
     if configs:
         cores = a.cores or os.cpu_count() or 2
         opts = argparse.Namespace(only=bool(only), timeouts=timeouts,
@@ -686,7 +742,7 @@ def main():
     total = time.monotonic() - t0
 
     say()
-    for name in ["host"] + [c.name for c in configs]:
+    for name in ["host", "kernel"] + [c.name for c in configs]:
         if name in times:
             p, f = report.counts(name)
             say("# %-14s %3d passed, %d failed in %.0f s" % (name, p, f,

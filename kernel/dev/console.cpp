@@ -9,6 +9,7 @@
 #include "fs/file.h"
 #include "lib/kprintf.h"
 #include "proc.h"
+#include "sync/sleeplock.h"
 #include "sync/spinlock.h"
 #include "uaccess.h"
 
@@ -20,7 +21,8 @@ constexpr int BACKSPACE = 0x7f;
 constexpr u32 INPUT_SIZE = 256;
 
 struct Input {
-  Spinlock lock{"console"};
+  Spinlock lock{"console-in", LockRank::ConsoleIn};
+  WaitQueue readers{lock};  // waiting for a line
   // guarded by lock: a ring of INPUT_SIZE; [read, write) is ready for
   // readers, [write, edit) is the line still being edited.
   char buf[INPUT_SIZE];
@@ -29,7 +31,9 @@ struct Input {
   u32 edit = 0;
 };
 Input g_in;
-Spinlock g_out_lock{"console-out"};  // one user write is not interleaved
+// One user write() is not interleaved with another's. A sleep lock: a
+// write is as long as its caller wants, and runs with interrupts on.
+SleepLock g_out_lock{"console-out", LockRank::ConsoleOut};
 
 void echo(int c) {
   if (c == BACKSPACE || c == '\b') {
@@ -47,7 +51,7 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
   while (done < n) {
     while (g_in.read == g_in.write) {
       if (killed(myproc())) return Error::Interrupted;
-      sleep_killable(&g_in.read, g_in.lock);
+      g_in.readers.wait_killable();
     }
     char c = g_in.buf[g_in.read % INPUT_SIZE];
     if (c == CTRL_D) {
@@ -57,7 +61,8 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
       break;
     }
     g_in.read++;
-    // The copy cannot sleep, so doing it under the spin lock is fine.
+    // One byte under the spin lock: the copy cannot sleep, and a read
+    // takes at most one line (INPUT_SIZE bytes).
     if (!copy_to(user_dst, dst + done, &c, 1)) return done ? Result<size_t>(done) : Error::Fault;
     done++;
     if (c == '\n') break;
@@ -65,13 +70,13 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
   return done;
 }
 
-// The whole write goes out under g_out_lock so that one write() is never
-// interleaved with another's. The copies cannot sleep, so they may run
-// under the spin lock.
+// The bytes go through a small kernel buffer, a chunk at a time: the copy
+// from user memory holds the address space's lock only for the chunk, and
+// the UART is fed with interrupts on.
 Result<size_t> console_write(bool user_src, u64 src, size_t n) {
-  char chunk[64];
+  char chunk[128];
   size_t done = 0;
-  SpinGuard g(g_out_lock);
+  SleepGuard g(g_out_lock);
   while (done < n) {
     size_t m = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
     if (!copy_from(chunk, user_src, src + done, m)) break;
@@ -120,7 +125,7 @@ void console_intr(int c) {
       // A full line, an end of input or a full buffer goes to readers.
       if (c == '\n' || c == CTRL_D || g_in.edit - g_in.read == INPUT_SIZE) {
         g_in.write = g_in.edit;
-        wakeup(&g_in.read);
+        g_in.readers.wake_all();
       }
   }
 }

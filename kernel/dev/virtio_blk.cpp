@@ -130,7 +130,9 @@ struct QueueMemory {
 static_assert(sizeof(QueueMemory) <= PGSIZE);
 
 struct Disk {
-  Spinlock lock{"virtio_blk"};
+  Spinlock lock{"virtio_blk", LockRank::Disk};
+  WaitQueue desc_wait{lock};  // threads waiting for free descriptors
+  WaitQueue done_wait{lock};  // threads waiting for a request; key: its head
   // set by virtio_blk_init, constant afterwards:
   QueueMemory* q = nullptr;
   u64 capacity = 0;  // in sectors
@@ -138,7 +140,6 @@ struct Disk {
   // guarded by lock:
   u16 free_desc[kQueueSize] = {};  // a stack of free descriptor indices
   u32 nfree = 0;
-  u32 desc_waiters = 0;            // threads waiting for descriptors
   u16 last_used = 0;               // used-ring entries handled so far
   Buf* owner[kQueueSize] = {};     // the Buf of the request headed at i
 };
@@ -196,19 +197,13 @@ void setup_queue() {
 // Takes a request's descriptors, sleeping until enough are free.
 // Called and returns with g_disk.lock held (sleep releases it meanwhile).
 void alloc_descs_locked(u16 (&d)[kDescsPerRequest]) {
-  while (g_disk.nfree < kDescsPerRequest) {
-    g_disk.desc_waiters++;
-    sleep(&g_disk.desc_waiters, g_disk.lock);
-    g_disk.desc_waiters--;
-  }
+  while (g_disk.nfree < kDescsPerRequest) g_disk.desc_wait.wait();
   for (u16& i : d) i = g_disk.free_desc[--g_disk.nfree];
 }
 
-// Returns true if a thread waits for descriptors and must be woken (by the
-// caller, once it has dropped g_disk.lock).
-bool free_descs_locked(const u16 (&d)[kDescsPerRequest]) {
+void free_descs_locked(const u16 (&d)[kDescsPerRequest]) {
   for (u16 i : d) g_disk.free_desc[g_disk.nfree++] = i;
-  return g_disk.desc_waiters > 0;
+  g_disk.desc_wait.wake_all();
 }
 
 }  // namespace
@@ -263,7 +258,6 @@ void virtio_blk_rw(Buf* b, bool write) {
   QueueMemory* q = g_disk.q;
   u16 d[kDescsPerRequest];
   u8 status;
-  bool wake_desc_waiters;
   {
     SpinGuard g(g_disk.lock);
     alloc_descs_locked(d);
@@ -289,19 +283,14 @@ void virtio_blk_rw(Buf* b, bool write) {
     __sync_synchronize();
     reg_write(REG_QUEUE_NOTIFY, 0);
 
-    // virtio_blk_intr clears disk_busy under g_disk.lock, so the check and
-    // the sleep cannot straddle the wake-up. Other wake-ups (a stale one for
-    // a previous user of this slot, a kill) just go round the loop.
-    while (b->disk_busy) sleep(&g_disk.owner[head], g_disk.lock);
+    // virtio_blk_intr clears disk_busy and wakes us under g_disk.lock, so
+    // the check and the sleep cannot straddle the wake-up.
+    while (b->disk_busy) g_disk.done_wait.wait(head);
 
     status = *reinterpret_cast<volatile u8*>(&q->status[head]);
     g_disk.owner[head] = nullptr;
-    wake_desc_waiters = free_descs_locked(d);
+    free_descs_locked(d);
   }
-  // Woken after the lock is dropped (fs/internal.h: no wakeup under a
-  // device lock). A waiter still deciding to sleep holds g_disk.lock, so it
-  // sees the freed descriptors instead of missing this.
-  if (wake_desc_waiters) wakeup(&g_disk.desc_waiters);
   if (status != BLK_S_OK)
     panic("virtio_blk: %s of block %u failed (status %u)", write ? "write" : "read", b->blockno,
           status);
@@ -314,8 +303,6 @@ void virtio_blk_intr() {
 
   QueueMemory* q = g_disk.q;
   if (!q) return;  // not set up yet: nothing can have completed
-  void* chans[kQueueSize];
-  u32 nchans = 0;
   {
     SpinGuard g(g_disk.lock);
     u16 used_idx = *reinterpret_cast<volatile u16*>(&q->used.idx);
@@ -326,13 +313,8 @@ void virtio_blk_intr() {
       if (head >= kQueueSize || g_disk.owner[head] == nullptr || !g_disk.owner[head]->disk_busy)
         panic("virtio_blk: completion of unknown request %u", head);
       g_disk.owner[head]->disk_busy = false;
-      // Every entry is a different request in flight, and at most
-      // kQueueSize / 3 are.
-      chans[nchans++] = &g_disk.owner[head];
+      g_disk.done_wait.wake_key(head, 1);  // just that request's thread
       g_disk.last_used++;
     }
   }
-  // The waiters recheck disk_busy under g_disk.lock, so waking them after
-  // the lock is dropped loses nothing (see virtio_blk_rw).
-  for (u32 i = 0; i < nchans; i++) wakeup(chans[i]);
 }

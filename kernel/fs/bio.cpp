@@ -39,11 +39,11 @@ namespace {
 constexpr u32 NBUF = LOGBLOCKS + 64;
 
 struct BufCache {
-  Spinlock lock{"bcache"};
+  Spinlock lock{"bcache", LockRank::Bcache};
   Buf bufs[NBUF];
   // guarded by lock:
   Buf lru;              // list head (not a real Buf): lru.next is the newest
-  u32 free_waiters = 0; // threads in bget waiting for an unreferenced Buf
+  WaitQueue free_wait{lock};  // threads in bget waiting for an unreferenced Buf
 };
 
 constinit BufCache g_bcache;
@@ -60,23 +60,15 @@ void lru_push_front(Buf* b) {
   g_bcache.lru.next = b;
 }
 
-// Drops one reference. Returns true if b became free while a thread waits
-// for a free Buf; the caller wakes it once g_bcache.lock is released.
-bool put_ref_locked(Buf* b) {
+// Drops one reference; a Buf nobody references any more may go to a
+// thread waiting for one.
+void put_ref(Buf* b) {
+  SpinGuard g(g_bcache.lock);
   ASSERT(b->refcnt > 0);
-  if (--b->refcnt > 0) return false;
+  if (--b->refcnt > 0) return;
   lru_unlink(b);
   lru_push_front(b);
-  return g_bcache.free_waiters > 0;
-}
-
-void put_ref(Buf* b) {
-  bool wake;
-  {
-    SpinGuard g(g_bcache.lock);
-    wake = put_ref_locked(b);
-  }
-  if (wake) wakeup(&g_bcache.free_waiters);
+  g_bcache.free_wait.wake_all();  // rare: every Buf was in use
 }
 
 // The Buf caching the block, referenced or not, or nullptr. (Whether its
@@ -116,9 +108,7 @@ Buf* bget(u32 dev, u32 blockno) {
       // will release them. Wait for brelse or bunpin to free one; the loop
       // looks again because another thread may have read our block since.
       // (If this ever waits forever, someone keeps Bufs without releasing.)
-      g_bcache.free_waiters++;
-      sleep(&g_bcache.free_waiters, g_bcache.lock);
-      g_bcache.free_waiters--;
+      g_bcache.free_wait.wait();
     }
     b->refcnt++;
   }

@@ -8,7 +8,9 @@
 #include "sync/sleeplock.h"
 
 struct Buf {
-  SleepLock lock{"buf"};  // held by whoever bread() returned it to
+  // The log's private buffer has a rank of its own (fs/log.cpp).
+  constexpr explicit Buf(LockRank rank = LockRank::Buf) : lock("buf", rank) {}
+  SleepLock lock;         // held by whoever bread() returned it to
   // guarded by lock:
   bool valid = false;     // data holds the block's contents
   u8* data = nullptr;     // BSIZE bytes (one page)

@@ -11,6 +11,11 @@
 // Path walks hold at most one inode lock at a time: the directory is
 // unlocked before the entry found in it is locked. That is what keeps ".."
 // (a child locking its parent) from deadlocking with a walk going down.
+//
+// A directory may be removed while it is a cwd or a walk holds it (POSIX
+// allows that); from then on every lookup in it fails. A ".." found before
+// the removal comes with a reference on the parent, so the parent cannot be
+// freed under the walk either.
 #include <stat.h>
 #include <weft/fs.h>
 
@@ -116,6 +121,10 @@ Result<Inode*> walk(const char* path, bool parent, char* name) {
 
 Result<Inode*> dirlookup(Inode* dp, const char* name, u32* poff) {
   if (dp->type != T_DIR) panic("dirlookup: inode %u is no directory", dp->inum);
+  // A removed directory (someone's cwd, or a walk holding it) names
+  // nothing, not even "." and "..": its ".." would name a parent that may
+  // have been removed and freed since.
+  if (dp->nlink < 1) return Error::NotFound;
   u32 inum = 0;
   bool found = find_entry(dp, name, poff, &inum);
   // The root is its own parent, whatever the disk's ".." entry says.

@@ -22,7 +22,7 @@ Devsw g_devsw[NDEV];
 namespace {
 
 struct FTable {
-  Spinlock lock{"ftable"};
+  Spinlock lock{"ftable", LockRank::Ftable};
   File files[NFILE];
 };
 constinit FTable g_ftable;

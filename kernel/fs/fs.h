@@ -19,6 +19,23 @@ void fs_init(int dev);  // read the superblock, recover the log. Sleeps, so it
 void begin_op();
 void end_op();
 
+// One operation as a scope: begun here, ended when the scope is left by any
+// path (or earlier with end()), so no early return can leave it open.
+class [[nodiscard]] LogOp {
+ public:
+  LogOp() { begin_op(); }
+  ~LogOp() { end(); }
+  void end() {
+    if (open_) end_op();
+    open_ = false;
+  }
+  LogOp(const LogOp&) = delete;
+  LogOp& operator=(const LogOp&) = delete;
+
+ private:
+  bool open_ = true;
+};
+
 // Path lookup relative to the current process's cwd (absolute if it starts
 // with '/'). path is a kernel string. nullptr if missing.
 Inode* namei(const char* path);

@@ -91,7 +91,7 @@ void bfree(u32 dev, u32 blockno) {
 namespace {
 
 struct ITable {
-  Spinlock lock{"itable"};
+  Spinlock lock{"itable", LockRank::Itable};
   Inode inodes[NINODE];
 };
 constinit ITable g_itable;

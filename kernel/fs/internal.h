@@ -1,7 +1,8 @@
 // What the file-system files (log, inode, dir, file, pipe) and the file
 // system calls share with each other but not with the rest of the kernel.
 //
-// Lock order for the file system (take left before right, never the reverse):
+// Lock order for the file system (the ranks are in sync/lockrank.h, which
+// checks them at every acquire):
 //
 //   begin_op (waiting for log space; not a lock, but it must come first:
 //             it may wait for a commit, which waits for every running
@@ -9,23 +10,20 @@
 //             inode lock the caller holds)
 //     -> Inode::lock, a directory before the inodes it names
 //        (at most one parent and one child at a time)
-//       -> Buf::lock: a file's indirect block before bitmap and newly
-//          allocated blocks; the log's private buffer before cached blocks;
+//       -> the log's private buffer (commit), then Buf::lock: a file's
+//          indirect block before bitmap and newly allocated blocks;
 //          otherwise one at a time
-//         -> g_log.lock, g_itable.lock (ialloc), the buffer-cache lock,
-//            the disk lock
+//         -> the spin locks: g_log.lock, g_itable.lock (ialloc), the
+//            buffer-cache lock, the disk lock
 //
 //   Process::cwd_lock -> g_itable.lock   (idup of the cwd)
 //   FdTable::lock     -> g_ftable.lock   (file_dup under the table lock)
 //   Pipe::lock        -> AddressSpace::lock_ (copying straight to or from
 //                                            the ring; the copy never sleeps)
 //
-// g_itable.lock, g_ftable.lock, g_log.lock and Pipe::lock are leaves with
-// respect to each other. As kernel/proc.h requires, none of these is held
-// while taking a process or thread lock: wakeup() is called only after the
-// condition's lock is released, killed() is checked before taking a pipe
-// lock, and the only exception is sleep(), which takes Thread::lock while the
-// condition lock is held.
+// Waiters wait in the wait queue of the object they wait for (a pipe's
+// readers, the log's begin_op queue, ...) and are woken under that
+// object's lock, which comes before Thread::lock in the order.
 #pragma once
 
 #include <stat.h>
@@ -67,7 +65,7 @@ struct Inode {
   u32 inum = 0;
   int ref = 0;
 
-  SleepLock lock{"inode"};
+  SleepLock lock{"inode", LockRank::Inode};
   // guarded by lock:
   bool valid = false;  // the fields below hold the on-disk inode
   i16 type = 0;

@@ -45,7 +45,8 @@ struct LogHeader {
 static_assert(sizeof(LogHeader) <= BSIZE);
 
 struct Log {
-  Spinlock lock{"log"};
+  Spinlock lock{"log", LockRank::Log};
+  WaitQueue room{lock};  // begin_op waiting for the log to have room
   // set by log_init, constant afterwards:
   u32 dev = 0;
   u32 start = 0;     // the header block; log block i is at start + 1 + i
@@ -53,7 +54,6 @@ struct Log {
   // guarded by lock:
   int outstanding = 0;     // operations begun and not yet ended
   bool committing = false; // a commit is writing; new operations wait
-  u32 waiters = 0;         // threads asleep in begin_op
   // Blocks recorded by the current group. Changed under lock by log_write;
   // the committing thread reads them without the lock, which is safe
   // because while committing is set no operation runs to change them.
@@ -66,7 +66,7 @@ constinit Log g_log;
 // The private buffer for log-area I/O. Only the thread that commits (or
 // recovers) uses it, and only one does at a time; the sleep lock is taken
 // anyway because the disk driver expects a locked buffer.
-constinit Buf g_logbuf;
+constinit Buf g_logbuf{LockRank::LogBuf};
 
 void log_area_rw(u32 blockno, bool write) {
   g_logbuf.dev = g_log.dev;
@@ -182,11 +182,7 @@ bool try_begin_locked() {
 void begin_op() {
   SpinGuard g(g_log.lock);
   // Otherwise wait for a commit to empty the log.
-  while (!try_begin_locked()) {
-    g_log.waiters++;
-    sleep(&g_log, g_log.lock);
-    g_log.waiters--;
-  }
+  while (!try_begin_locked()) g_log.room.wait();
 }
 
 bool try_begin_op() {
@@ -195,33 +191,24 @@ bool try_begin_op() {
 }
 
 void end_op() {
-  bool do_commit = false;
-  bool wake;
   {
     SpinGuard g(g_log.lock);
     ASSERT(g_log.outstanding > 0);
     ASSERT(!g_log.committing);
     g_log.outstanding--;
-    if (g_log.outstanding == 0) {
-      // The last operation of the group commits for all of them. Setting
-      // committing keeps new operations out until the log is empty again.
-      do_commit = true;
-      g_log.committing = true;
+    if (g_log.outstanding > 0) {
+      // This operation's reservation is given back: a waiter may fit now.
+      g_log.room.wake_all();
+      return;
     }
-    wake = g_log.waiters > 0;
+    // The last operation of the group commits for all of them. Setting
+    // committing keeps new operations out until the log is empty again.
+    g_log.committing = true;
   }
-  if (do_commit) {
-    commit();
-    SpinGuard g(g_log.lock);
-    g_log.committing = false;
-    wake = g_log.waiters > 0;
-  }
-  // Either the log is empty now or this operation's reservation was given
-  // back: operations waiting in begin_op may fit. Woken after the lock is
-  // released (see the lock order in internal.h). A thread that was not yet
-  // counted in waiters when we looked had not yet checked for room (both
-  // happen under g_log.lock), so it sees the room made here.
-  if (wake) wakeup(&g_log);
+  commit();
+  SpinGuard g(g_log.lock);
+  g_log.committing = false;
+  g_log.room.wake_all();
 }
 
 void log_write(Buf* b) {

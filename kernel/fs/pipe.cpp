@@ -5,9 +5,9 @@
 // nwrite - nread bytes starting at nread % kRingBytes; they are 64-bit and
 // never wrap in practice.
 //
-// Readers and writers sleep on the pipe and wake each other directly when
-// they make progress, not at the next timer tick. Each side counts its
-// sleepers so that the common case (nobody waiting) skips wakeup().
+// Readers and writers wait in the pipe's two wait queues and wake each other
+// directly, under the pipe lock, when they make progress, not at the next
+// timer tick.
 //
 // Data is copied straight between user memory and the ring while the pipe
 // lock is held. That is allowed because the copy routines never sleep (they
@@ -29,19 +29,19 @@
 #include "uaccess.h"
 
 namespace {
-constexpr size_t kHeaderBytes = 64;
+constexpr size_t kHeaderBytes = 128;
 constexpr size_t kRingBytes = PGSIZE - kHeaderBytes;
 }  // namespace
 
 struct Pipe {
-  Spinlock lock{"pipe"};
+  Spinlock lock{"pipe", LockRank::Pipe};
   // guarded by lock:
-  u64 nread = 0;   // bytes read so far; readers sleep on &nwrite
-  u64 nwrite = 0;  // bytes written so far; writers sleep on &nread
+  u64 nread = 0;   // bytes read so far
+  u64 nwrite = 0;  // bytes written so far
   bool readopen = true;   // some File still has the read end
   bool writeopen = true;  // some File still has the write end
-  u32 readers_waiting = 0;
-  u32 writers_waiting = 0;
+  WaitQueue readers{lock};  // waiting for bytes (or the end of the writers)
+  WaitQueue writers{lock};  // waiting for room (or the end of the readers)
   u8 data[kRingBytes];
 };
 static_assert(sizeof(Pipe) <= PGSIZE);
@@ -66,22 +66,18 @@ Result<Pipe*> pipe_alloc() {
 }
 
 void pipe_close(Pipe* p, bool writable) {
-  void* wake = nullptr;
   bool free_it;
   {
     SpinGuard g(p->lock);
     if (writable) {
       p->writeopen = false;  // readers now see end of file
-      if (p->readers_waiting) wake = &p->nwrite;
+      p->readers.wake_all();
     } else {
       p->readopen = false;  // writers now fail
-      if (p->writers_waiting) wake = &p->nread;
+      p->writers.wake_all();
     }
     free_it = !p->readopen && !p->writeopen;
   }
-  // wakeup() only compares the channel address, so it is harmless even if
-  // the other end is closed (and the page freed) meanwhile.
-  if (wake) wakeup(wake);
   // Both ends closed means no File points here any more, so nobody can be
   // inside pipe_read or pipe_write (they hold a File reference).
   if (free_it) kfree(p);
@@ -92,17 +88,14 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
   Process* me = myproc();
   for (;;) {
     // A kill that lands after this check still ends the wait below:
-    // sleep_killable does not sleep once the process is killed.
+    // wait_killable does not sleep once the process is killed.
     if (killed(me)) return Error::Interrupted;
     size_t done = 0;
-    bool wake_writers;
     {
       SpinGuard g(p->lock);
       if (p->nread == p->nwrite) {
         if (!p->writeopen) return size_t{0};  // end of file
-        p->readers_waiting++;
-        sleep_killable(&p->nwrite, p->lock);
-        p->readers_waiting--;
+        p->readers.wait_killable();
         continue;
       }
       size_t avail = p->nwrite - p->nread;
@@ -116,12 +109,8 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
         done += len;
       }
       p->nread += done;
-      wake_writers = p->writers_waiting > 0;
+      p->writers.wake_all();
     }
-    // After the lock (lock order). A writer that has not gone to sleep yet
-    // is still before its check of the ring, which it does under the lock,
-    // so it sees the room made here.
-    if (wake_writers) wakeup(&p->nread);
     return done;
   }
 }
@@ -136,15 +125,12 @@ Result<size_t> pipe_write(Pipe* p, bool user_src, u64 src, size_t n) {
   while (done < n) {
     if (killed(me)) return Error::Interrupted;
     Result<void> copied;
-    bool wake_readers;
     {
       SpinGuard g(p->lock);
       if (!p->readopen) return Error::Pipe;
       if (p->nwrite - p->nread == kRingBytes) {
         // Full. The readers were woken when these bytes went in.
-        p->writers_waiting++;
-        sleep_killable(&p->nread, p->lock);
-        p->writers_waiting--;
+        p->writers.wait_killable();
         continue;
       }
       size_t before = done;
@@ -158,9 +144,8 @@ Result<size_t> pipe_write(Pipe* p, bool user_src, u64 src, size_t n) {
         p->nwrite += len;
         done += len;
       }
-      wake_readers = done > before && p->readers_waiting > 0;
+      if (done > before) p->readers.wake_all();
     }
-    if (wake_readers) wakeup(&p->nwrite);
     if (!copied) {
       if (done > 0) return done;
       return copied.error();

@@ -12,7 +12,7 @@
 volatile int g_panicked = 0;
 
 namespace {
-Spinlock g_print_lock{"kprintf"};
+Spinlock g_print_lock{"kprintf", LockRank::Print};
 bool g_uart_ready = false;  // before paging, print through SBI
 
 void putc(int c) {

@@ -2,23 +2,29 @@
 
 #include "proc.h"
 
-// sleep() releases lk_ while the thread waits and holds it again on return,
-// so the guard still owns it when it goes out of scope.
 void SleepLock::acquire() {
-  SpinGuard g(lk_);
-  while (locked_) sleep(this, lk_);
-  locked_ = true;
-  holder_ = current()->tid;
+  sleep_acquire_check(rank_, name_);
+  {
+    SpinGuard g(lk_);
+    while (locked_) waiters_.wait();
+    locked_ = true;
+    Thread* t = current();
+    holder_ = t ? t->tid : -1;
+  }
+  sleep_acquired(rank_);
 }
 
+// One waiter is enough: it takes the lock, and its release wakes the next.
 void SleepLock::release() {
+  sleep_released(rank_);
   SpinGuard g(lk_);
   locked_ = false;
   holder_ = 0;
-  wakeup(this);
+  waiters_.wake(1);
 }
 
 bool SleepLock::holding() {
   SpinGuard g(lk_);
-  return locked_ && holder_ == current()->tid;
+  Thread* t = current();
+  return locked_ && holder_ == (t ? t->tid : -1);
 }

@@ -1,21 +1,28 @@
 // Sleep locks: held across disk I/O and other waits. The holder may sleep,
 // waiters sleep instead of spinning. Taken only through SleepGuard or the
-// acquire/release pair of an object that documents it (ilock/iunlock).
+// acquire/release pair of an object that documents it (ilock/iunlock,
+// bread/brelse).
 #pragma once
 
 #include "sync/spinlock.h"
+#include "sync/waitqueue.h"
 
 class SleepLock {
  public:
-  constexpr explicit SleepLock(const char* name) : lk_(name) {}
+  constexpr SleepLock(const char* name, LockRank rank)
+      : name_(name), rank_(rank), lk_(name, LockRank::SleepState), waiters_(lk_) {}
   void acquire();
   void release();
   bool holding();  // held by the calling thread?
+  LockRank rank() const { return rank_; }
 
  private:
-  Spinlock lk_;      // guards the two fields below
+  const char* name_;
+  LockRank rank_;
+  Spinlock lk_;        // guards the fields below
+  WaitQueue waiters_;  // threads waiting for the lock
   bool locked_ = false;
-  int holder_ = 0;   // tid of the holder
+  int holder_ = 0;     // tid of the holder
 };
 
 class [[nodiscard]] SleepGuard {

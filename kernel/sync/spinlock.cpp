@@ -19,19 +19,12 @@ void pop_off() {
   if (c->noff == 0 && c->intena) intr_on();
 }
 
-bool lock_order_ok(LockRank rank) {
-  // Bit r of held_ranks is set while this hart holds a lock of rank r.
-  return rank == kRankNone || (mycpu()->held_ranks & (~0u << rank)) == 0;
-}
-
 void Spinlock::acquire() {
   push_off();
   if (holding()) panic("acquire: %s already held by this hart", name_);
   // Checked before spinning, so that a wrong order is reported instead of
   // deadlocking some day.
-  if (!lock_order_ok(rank_))
-    panic("lock order: taking %s (rank %d) while holding ranks %x", name_, rank_,
-          mycpu()->held_ranks);
+  spin_acquired_check(rank_, name_);
   // amoswap.w.aq: the acquire ordering keeps the critical section's loads and
   // stores after the lock is taken.
   while (locked_.exchange(1, std::memory_order_acquire) != 0) {
@@ -39,12 +32,11 @@ void Spinlock::acquire() {
     }
   }
   owner_ = mycpu();
-  if (rank_) owner_->held_ranks |= 1u << rank_;
 }
 
 void Spinlock::release() {
   if (!holding()) panic("release: %s not held", name_);
-  if (rank_) owner_->held_ranks &= ~(1u << rank_);
+  spin_released(rank_);
   owner_ = nullptr;
   locked_.store(0, std::memory_order_release);
   pop_off();

@@ -209,7 +209,7 @@ i64 sys_open() {
   auto fd = fd_reserve();
   if (!fd) return -1;
 
-  begin_op();
+  LogOp op;
   Result<Inode*> r = (omode & O_CREATE) ? create(path, T_FILE, 0, 0)
                                         : lookup(path);
   if (r && !(omode & O_CREATE)) ilock(r.value());
@@ -220,7 +220,6 @@ i64 sys_open() {
     ok = false;
   if (!ok) {
     if (ip) iunlockput(ip);
-    end_op();
     fd_unreserve(fd.value());
     return -1;
   }
@@ -237,7 +236,7 @@ i64 sys_open() {
   f->writable = (omode & O_WRONLY) || (omode & O_RDWR);
   if ((omode & O_TRUNC) && ip->type == T_FILE) itrunc(ip);
   iunlock(ip);
-  end_op();
+  op.end();
 
   fd_install(fd.value(), f.release());
   return fd.value();
@@ -249,21 +248,19 @@ i64 sys_mknod() {
   int major = arg_int(1);
   int minor = arg_int(2);
   if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff) return -1;
-  begin_op();
+  LogOp op;
   auto r = create(path, T_DEVICE, static_cast<i16>(major),
                   static_cast<i16>(minor));
   if (r) iunlockput(r.value());
-  end_op();
   return r ? 0 : -1;
 }
 
 i64 sys_mkdir() {
   char path[MAXPATH];
   if (!arg_path(0, path)) return -1;
-  begin_op();
+  LogOp op;
   auto r = create(path, T_DIR, 0, 0);
   if (r) iunlockput(r.value());
-  end_op();
   return r ? 0 : -1;
 }
 
@@ -271,17 +268,13 @@ i64 sys_chdir() {
   char path[MAXPATH];
   if (!arg_path(0, path)) return -1;
   Process* p = myproc();
-  begin_op();
+  LogOp op;
   auto r = lookup(path);
-  if (!r) {
-    end_op();
-    return -1;
-  }
+  if (!r) return -1;
   Inode* ip = r.value();
   ilock(ip);
   if (ip->type != T_DIR) {
     iunlockput(ip);
-    end_op();
     return -1;
   }
   iunlock(ip);
@@ -293,7 +286,6 @@ i64 sys_chdir() {
   }
   // After the lock: iput may sleep (and may free an unlinked directory).
   if (old) iput(old);
-  end_op();
   return 0;
 }
 
@@ -302,19 +294,15 @@ i64 sys_link() {
   char new_path[MAXPATH];
   char name[DIRSIZ + 1];
   if (!arg_path(0, old_path) || !arg_path(1, new_path)) return -1;
-  begin_op();
+  LogOp op;
   auto r = lookup(old_path);
-  if (!r) {
-    end_op();
-    return -1;
-  }
+  if (!r) return -1;
   Inode* ip = r.value();
   ilock(ip);
   // No links to directories (they would make cycles), and nlink must not
-  // overflow its 16 bits.
-  if (ip->type == T_DIR || ip->nlink == 0x7fff) {
+  // overflow its 16 bits. A file whose last name is gone stays gone.
+  if (ip->type == T_DIR || ip->nlink == 0x7fff || ip->nlink < 1) {
     iunlockput(ip);
-    end_op();
     return -1;
   }
   // Count the link first and drop the lock: the new parent may be an
@@ -337,11 +325,9 @@ i64 sys_link() {
     ip->nlink--;
     iupdate(ip);
     iunlockput(ip);
-    end_op();
     return -1;
   }
   iput(ip);
-  end_op();
   return 0;
 }
 
@@ -349,12 +335,9 @@ i64 sys_unlink() {
   char path[MAXPATH];
   char name[DIRSIZ + 1];
   if (!arg_path(0, path)) return -1;
-  begin_op();
+  LogOp op;
   auto parent = nameiparent(path, name);
-  if (!parent) {
-    end_op();
-    return -1;
-  }
+  if (!parent) return -1;
   Inode* dp = parent.value();
   ilock(dp);
   u32 off = 0;
@@ -362,7 +345,6 @@ i64 sys_unlink() {
                                  : dirlookup(dp, name, &off);
   if (!found) {
     iunlockput(dp);
-    end_op();
     return -1;
   }
   Inode* ip = found.value();
@@ -371,7 +353,6 @@ i64 sys_unlink() {
   if (ip->type == T_DIR && !dir_is_empty(ip)) {
     iunlockput(ip);
     iunlockput(dp);
-    end_op();
     return -1;
   }
   dirent empty{};
@@ -386,6 +367,5 @@ i64 sys_unlink() {
   ip->nlink--;
   iupdate(ip);
   iunlockput(ip);  // frees the inode if no fd has it open
-  end_op();
   return 0;
 }

@@ -26,19 +26,10 @@ i64 sys_sbrk() { return sysret(myproc()->as->resize(arg_int(0))); }
 i64 sys_sleep() {
   int n = arg_int(0);
   if (n < 0) return -1;
-  SpinGuard g(g_tick_lock);
-  u64 start = g_ticks;
-  while (g_ticks - start < static_cast<u64>(n)) {
-    if (killed(myproc())) return -1;
-    sleep_killable(&g_ticks, g_tick_lock);
-  }
-  return 0;
+  return sleep_until_tick(ticks_now() + static_cast<u64>(n)) ? 0 : -1;
 }
 
-i64 sys_uptime() {
-  SpinGuard g(g_tick_lock);
-  return static_cast<i64>(g_ticks);
-}
+i64 sys_uptime() { return static_cast<i64>(ticks_now()); }
 
 // Power off through the sifive_test device: QEMU exits with the status.
 i64 sys_halt() {
@@ -60,52 +51,48 @@ int pi_state(ThreadState s) {
 }
 }  // namespace
 
-// One record per thread of every live process, plus one for each zombie
-// process (tid 0). Copied out record by record: no big kernel buffer.
+// One record per thread of every process, plus one for each process with
+// no thread left (a zombie; tid 0). Copied out record by
+// record under the process's lock: no big kernel buffer, and the copy is
+// short.
 i64 sys_procinfo() {
   u64 buf = arg_raw(0);
   int max = arg_int(1);
   if (max < 0) return -1;
   int n = 0;
+  auto put = [&](const struct procinfo& rec) {
+    if (n >= max) return false;
+    if (!write_user(UserOut<struct procinfo>{buf + n * sizeof(procinfo)}, rec)) return false;
+    n++;
+    return true;
+  };
   for (Process& p : g_procs) {
     struct procinfo rec = {};
-    {
-      SpinGuard g(p.lock);
-      if (p.state == ProcState::Unused) continue;
-      rec.pid = p.pid;
-      rec.state = p.state == ProcState::Zombie ? PI_ZOMBIE : 0;
-      safestrcpy(rec.name, p.name, sizeof(rec.name));
-    }
     {
       SpinGuard g(g_wait_lock);
       rec.ppid = p.parent ? p.parent->pid : 0;
     }
-    // p.as may be swapped by an exec meanwhile; address spaces live in a
-    // static table, so the old pointer still names valid memory and at
-    // worst the size is stale.
-    AddressSpace* as = p.as;
-    rec.sz = rec.state == PI_ZOMBIE || !as ? 0 : static_cast<int>(as->size());
-    bool any = false;
-    for (Thread& t : g_threads) {
-      struct procinfo trec = rec;
-      {
-        SpinGuard g(t.lock);
-        if (t.proc != &p || t.state == ThreadState::Unused) continue;
-        trec.tid = t.tid;
-        trec.state = pi_state(t.state);
-        trec.hart = t.hart;
-      }
-      any = true;
-      if (n >= max) return -1;
-      if (!write_user(UserOut<struct procinfo>{buf + n * sizeof(procinfo)}, trec)) return -1;
-      n++;
-    }
-    if (!any) {
+    SpinGuard g(p.lock);
+    if (p.state == ProcState::Unused) continue;
+    rec.pid = p.pid;
+    safestrcpy(rec.name, p.name, sizeof(rec.name));
+    bool gone = p.state != ProcState::Alive;
+    rec.sz = gone || !p.as ? 0 : static_cast<int>(p.as->size());
+    if (p.threads.empty()) {
       rec.state = PI_ZOMBIE;
       rec.hart = -1;
-      if (n >= max) return -1;
-      if (!write_user(UserOut<struct procinfo>{buf + n * sizeof(procinfo)}, rec)) return -1;
-      n++;
+      if (!put(rec)) return -1;
+      continue;
+    }
+    for (Thread* t = p.threads.front(); t; t = p.threads.next(t)) {
+      struct procinfo trec = rec;
+      {
+        SpinGuard gt(t->lock);
+        trec.tid = t->tid;
+        trec.state = pi_state(t->state);
+        trec.hart = t->hart;
+      }
+      if (!put(trec)) return -1;
     }
   }
   return n;

@@ -24,38 +24,27 @@ i64 sys_texit() {
 
 i64 sys_yield() { return yield_to(arg_int(0)); }
 
-// desch(guard): the guard is read and the thread marked descheduled under
-// g_desch_lock, which mkrun also takes, so a mkrun cannot fall between the
-// check and the sleep.
+// desch(guard): the guard is read and the thread joins its process's desch
+// queue under desch_lock, which mkrun also takes, so a mkrun cannot fall
+// between the check and the sleep. The waiter's key is its tid.
 i64 sys_desch() {
   Thread* t = current();
-  SpinGuard g(g_desch_lock);
+  Process* p = t->proc;
+  SpinGuard g(p->desch_lock);
   auto guard = read_user(UserIn<int>{arg_raw(0)});
   if (!guard) return -1;
   if (guard.value() == 0) return 0;
-  t->desched = true;
-  while (t->desched) {
-    if (killed(t->proc)) {
-      t->desched = false;
-      return -1;
-    }
-    sleep_killable(&t->desched, g_desch_lock);
-  }
-  return 0;
+  // Only mkrun takes a waiter off this queue; any other return is a kill.
+  return p->desch_wait.wait_killable(static_cast<u64>(t->tid)) ? 0 : -1;
 }
 
+// Only the caller's own process's threads: one process cannot wake
+// another's.
 i64 sys_mkrun() {
   int tid = arg_int(0);
-  SpinGuard g(g_desch_lock);
-  for (Thread& t : g_threads) {
-    // desched is only true for a live thread in desch(), whose tid is
-    // stable while it sleeps there.
-    if (!t.desched || t.tid != tid) continue;
-    t.desched = false;
-    wake_thread(&t, &t.desched);
-    return 0;
-  }
-  return -1;
+  Process* p = myproc();
+  SpinGuard g(p->desch_lock);
+  return p->desch_wait.wake_key(static_cast<u64>(tid), 1) ? 0 : -1;
 }
 
 i64 sys_futex_wait() { return sysret(futex_wait(arg_raw(0), arg_int(1))); }

@@ -1,6 +1,8 @@
-# swtch(Context* from, Context* to): save the callee-saved registers and the
-# user floating-point state into *from, load them from *to, and return on the
-# other thread's stack. Context layout: ra, sp, s0..s11, f0..f31, fcsr.
+# swtch(Context* from, Context* to): save the callee-saved registers into
+# *from, load them from *to, and return on the other thread's stack. Context
+# layout: ra, sp, s0..s11. No floating-point registers: the kernel has none
+# of its own (it is built without floating point), and the user's are saved
+# on the trap path (fpu.S).
 .section .text
 .globl swtch
 swtch:
@@ -18,11 +20,6 @@ swtch:
     sd s9, 88(a0)
     sd s10, 96(a0)
     sd s11, 104(a0)
-    .irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    fsd f\i, (112 + \i * 8)(a0)
-    .endr
-    frcsr t0
-    sd t0, 368(a0)
 
     ld ra, 0(a1)
     ld sp, 8(a1)
@@ -38,9 +35,4 @@ swtch:
     ld s9, 88(a1)
     ld s10, 96(a1)
     ld s11, 104(a1)
-    .irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    fld f\i, (112 + \i * 8)(a1)
-    .endr
-    ld t0, 368(a1)
-    fscsr t0
     ret

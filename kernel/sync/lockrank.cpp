@@ -1,0 +1,100 @@
+// The lock-order checks of lockrank.h.
+//
+// Spin locks are held by a hart: Cpu::spin_held has bit r set while the hart
+// holds the lock of rank r (spin classes never nest). Sleep locks are held by
+// a thread, which may move between harts while it holds them:
+// Thread::sleep_held counts them per rank (the nestable classes may count
+// more than one).
+#include "sync/lockrank.h"
+
+#include "lib/kprintf.h"
+#include "proc.h"
+
+namespace {
+const char* const kNames[] = {
+    "none",  "inode",  "as-map",  "logbuf", "buf",    "console-out",
+    "wait",  "desch",  "ids",     "proc",   "futex",  "pipe",
+    "console-in", "log", "bcache", "disk",  "fdtable", "ftable",
+    "cwd",   "itable", "sleeplock-state", "ticks", "as-pages", "as-table",
+    "thread", "runq",  "kalloc",  "kprintf",
+};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<u32>(LockRank::Count));
+
+constexpr u64 bit(LockRank r) { return 1ull << static_cast<u32>(r); }
+constexpr bool nestable(LockRank r) { return r == LockRank::Inode || r == LockRank::Buf; }
+
+// Bits of every rank at or above r.
+constexpr u64 at_or_above(LockRank r) { return ~0ull << static_cast<u32>(r); }
+
+// The ranks of the sleep locks the running thread holds, as a mask.
+u64 sleep_mask(const Thread* t) {
+  u64 m = 0;
+  for (u32 r = 1; r < kFirstSpinRank; r++)
+    if (t->sleep_held[r]) m |= 1ull << r;
+  return m;
+}
+
+const char* highest_name(u64 mask) {
+  for (int r = static_cast<int>(LockRank::Count) - 1; r > 0; r--)
+    if (mask & (1ull << r)) return kNames[r];
+  return "none";
+}
+}  // namespace
+
+const char* rank_name(LockRank r) { return kNames[static_cast<u32>(r)]; }
+
+bool spin_order_ok(LockRank r) { return (mycpu()->spin_held & at_or_above(r)) == 0; }
+
+bool holding_no_spinlock() {
+  push_off();
+  bool none = mycpu()->spin_held == 0;
+  pop_off();
+  return none;
+}
+
+void spin_acquired_check(LockRank r, const char* name) {
+  Cpu* c = mycpu();
+  if (c->spin_held & at_or_above(r))
+    panic("lock order: taking %s (rank %s) while holding %s", name, rank_name(r),
+          highest_name(c->spin_held));
+  c->spin_held |= bit(r);
+}
+
+void spin_released(LockRank r) { mycpu()->spin_held &= ~bit(r); }
+
+bool sleep_order_ok(LockRank r) {
+  push_off();
+  bool ok = mycpu()->spin_held == 0;
+  Thread* t = mycpu()->thread;
+  if (ok && t) {
+    u64 above = nestable(r) ? at_or_above(r) & ~bit(r) : at_or_above(r);
+    ok = (sleep_mask(t) & above) == 0;
+  }
+  pop_off();
+  return ok;
+}
+
+void sleep_acquire_check(LockRank r, const char* name) {
+  if (sleep_order_ok(r)) return;
+  push_off();
+  u64 held = mycpu()->spin_held;
+  if (mycpu()->thread) held |= sleep_mask(mycpu()->thread);
+  pop_off();
+  panic("lock order: taking sleep lock %s (rank %s) while holding %s", name, rank_name(r),
+        highest_name(held));
+}
+
+// Boot code before the first thread (binit, self tests) takes sleep locks
+// with no thread to charge them to; nothing can sleep then, so nothing is
+// recorded.
+void sleep_acquired(LockRank r) {
+  if (Thread* t = current()) t->sleep_held[static_cast<u32>(r)]++;
+}
+
+void sleep_released(LockRank r) {
+  if (Thread* t = current()) {
+    u8& n = t->sleep_held[static_cast<u32>(r)];
+    if (n == 0) panic("lock order: releasing an unheld %s", rank_name(r));
+    n--;
+  }
+}

@@ -1,0 +1,43 @@
+#include "sync/waitqueue.h"
+
+#include "lib/kprintf.h"
+#include "proc.h"
+
+// The waiter joins the queue and marks itself Sleeping while it still holds
+// the guard lock, so a waker (who needs the guard) finds it either not yet
+// checking or already asleep. A kill does not hold the guard: it only makes
+// a killable sleeper runnable (under the thread's lock, where the killed flag
+// is checked below, so a kill cannot slip in between either), and the
+// sleeper takes its own entry off the queue when it has the guard again.
+bool WaitQueue::sleep(u64 key, bool killable) {
+  check_guard();
+  Thread* t = current();
+  Waiter w{{}, t, key};
+  t->lock.acquire();
+  if (killable && must_end(t)) {
+    t->lock.release();
+    return false;
+  }
+  waiters_.push_back(&w);
+  t->state = ThreadState::Sleeping;
+  t->sleep_killable = killable;
+  guard_.release();
+  sched();
+  t->lock.release();
+  guard_.acquire();
+  if (!w.node.linked()) return true;  // a waker took us off the queue
+  waiters_.remove(&w);
+  return false;
+}
+
+void WaitQueue::check_guard() const {
+  if (!guard_.holding()) panic("wait queue used without holding %s", guard_.name());
+}
+
+// The waiter's thread cannot have left (it needs the guard, which the waker
+// holds, to return), so w and its thread are still valid here.
+void WaitQueue::wake_waiter(Waiter* w) {
+  Thread* t = w->thread;
+  SpinGuard g(t->lock);
+  if (t->state == ThreadState::Sleeping) make_runnable_locked(t);
+}
