@@ -5,10 +5,12 @@
 // freeing a block can merge it with the free neighbours on either side and
 // the heap does not crumble into pieces too small to use.
 //
-// Threads of one process share the heap, so one spin lock guards the free
-// list and the break. The critical sections are short and never sleep
-// except inside sbrk, which is rare, so spinning is cheaper than anything
-// that needs the kernel.
+// Threads of one process share the heap, so one futex mutex guards the free
+// list and the break. Taking it when it is free costs one atomic operation,
+// as a spin lock would; but a waiter sleeps instead of spinning, which
+// matters when the holder has lost its hart or when fork holds the lock for
+// the length of the system call (fork.c).
+#include "sync_impl.h"
 #include "user.h"
 
 // 16 bytes, and kept at 16-byte alignment so that the memory after it is
@@ -28,16 +30,27 @@ _Static_assert(sizeof(Header) == 16, "malloc header must be 16 bytes");
 // make every few mallocs a system call.
 #define GROW_UNITS (4 * PGSIZE / sizeof(Header))
 
-static int heap_lock;     // 1 while some thread is inside the allocator
+static int heap_lock;     // futex mutex word (weft_fmutex_*)
 static Header *freelist;  // lowest free block; guarded by heap_lock
 
 static void lock_heap(void) {
-  while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE) != 0)
-    ;
+  weft_fmutex_lock(&heap_lock);
 }
 
 static void unlock_heap(void) {
-  __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE);
+  weft_fmutex_unlock(&heap_lock);
+}
+
+// fork holds the heap lock across the system call: no thread is halfway
+// through changing the free list when memory is copied, so the child's
+// heap is whole. Both sides then release it; the child's thread is the one
+// that took it.
+void weft_heap_fork_prepare(void) {
+  lock_heap();
+}
+
+void weft_heap_fork_release(void) {
+  unlock_heap();
 }
 
 // Puts block b on the free list at its address-ordered place and merges it

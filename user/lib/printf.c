@@ -12,6 +12,7 @@
 // per file descriptor, except that 0, 1 and 2 share one (they are usually
 // all the console): a thread blocked writing to a full pipe does not hold up
 // a thread printing elsewhere.
+#include "sync_impl.h"
 #include "user.h"
 
 #define OUTBUF 256
@@ -20,66 +21,45 @@ struct out {
   int fd;
   int len;     // bytes waiting in buf
   int total;   // bytes produced so far, the return value
-  unsigned long locked;  // print lock owner word once taken (first flush)
+  int locked;  // our tid once the print lock is taken (first flush), else 0
   char buf[OUTBUF];
 };
 
-// A print lock: who holds it, as pid << 32 | tid; 0 if nobody.
+// A print lock: the tid of the thread that holds it; 0 if nobody.
 //
-// It is not a plain futex lock because a waiter must sometimes give up
-// waiting. fork() copies memory, so a child forked while another thread of
-// the parent was printing starts with the lock held by a thread it does not
-// have, and nobody would ever release it. A waiter therefore spins briefly,
-// then yields its hart to the holder (yield(tid) fails when that thread is
-// gone: the lock is then taken over at once), then sleeps a tick at a time.
-// If the holder belongs to another process (a clone sharing our memory, or
-// the parent we were forked from; the two cannot be told apart) the waiter
-// takes the lock over when it has not changed hands for PRINT_STEAL_AFTER.
-// A holder of our own process is waited for as long as it lives. The lock
-// is only ever held for the write() calls of one printf, so in practice
-// nobody waits long.
+// It is not a plain futex lock because a holder may vanish: a thread that
+// faults in the middle of a printf ends without letting go. So a waiter
+// spins briefly, then yields its hart to the holder, and when yield(tid)
+// fails (no such thread: tids are never reused) takes the lock over; after
+// a while it sleeps a tick at a time between tries. A holder that is alive,
+// in this process or in a clone sharing its memory, is waited for. The lock
+// is only ever held for the write() calls of one printf.
+//
+// fork does not take these locks (a printf blocked on a full pipe could then
+// hold up fork indefinitely, and they guard no data); it clears them in the
+// child instead (weft_print_fork_child), where no thread can be printing.
 #define PRINT_SPINS 100
 #define PRINT_YIELDS 200
-#define PRINT_STEAL_AFTER 5000000UL  // time CSR units: 0.5 s
 
-struct print_lock {
-  unsigned long owner;
-  unsigned releases;  // bumped by every unlock: progress
-};
+static int print_locks[NOFILE];  // [0]: fds 0, 1, 2 and strays
 
-static struct print_lock print_locks[NOFILE];  // [0]: fds 0, 1, 2 and strays
-
-static struct print_lock *lock_of(int fd) {
+static int *lock_of(int fd) {
   return fd > 2 && fd < NOFILE ? &print_locks[fd] : &print_locks[0];
 }
 
-static unsigned long print_lock(struct print_lock *pl) {
-  unsigned long pid = (unsigned)getpid();
-  unsigned long me = pid << 32 | (unsigned)gettid();
-  unsigned long deadline = 0;
-  unsigned long last = 0;  // the holder the deadline is for
-  unsigned last_releases = 0;
+// Returns the caller's tid, which print_unlock needs back.
+static int print_lock(int *pl) {
+  int me = gettid();
   for (int i = 0;; i++) {
-    unsigned long holder = 0;
-    if (__atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
-                                    __ATOMIC_RELAXED))
+    int holder = 0;
+    if (__atomic_compare_exchange_n(pl, &holder, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
       return me;
     if (i < PRINT_SPINS)
       continue;
-    // The deadline runs from when the lock last moved: a lock that passes
-    // from hand to hand (or is taken again and again by one printing
-    // thread) is not stuck, however long we wait.
-    unsigned releases = __atomic_load_n(&pl->releases, __ATOMIC_RELAXED);
-    if (holder != last || releases != last_releases) {
-      last = holder;
-      last_releases = releases;
-      deadline = rdtime() + PRINT_STEAL_AFTER;
-    }
-    int gone = yield((int)(unsigned)holder) < 0;
-    int stale = (holder >> 32) != pid && rdtime() > deadline;
-    if (gone || stale) {
-      // Take it over from the holder we saw (unless it changed meanwhile).
-      if (__atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
+    if (yield(holder) < 0) {
+      // The holder is gone: take the lock over from it (unless it changed
+      // hands meanwhile).
+      if (__atomic_compare_exchange_n(pl, &holder, me, 0, __ATOMIC_ACQUIRE,
                                       __ATOMIC_RELAXED))
         return me;
     } else if (i >= PRINT_SPINS + PRINT_YIELDS) {
@@ -88,10 +68,18 @@ static unsigned long print_lock(struct print_lock *pl) {
   }
 }
 
-static void print_unlock(struct print_lock *pl, unsigned long me) {
-  __atomic_fetch_add(&pl->releases, 1, __ATOMIC_RELAXED);
-  // Only if it is still ours: it may have been taken over.
-  __atomic_compare_exchange_n(&pl->owner, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+static void print_unlock(int *pl, int me) {
+  // A compare-and-swap rather than a store: were the lock ever taken over
+  // from us, this must not free the new holder's.
+  __atomic_compare_exchange_n(pl, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+// fork's child has one thread, the one that called fork, which is not
+// inside printf; so every lock that looks held was held by a thread the
+// child does not have.
+void weft_print_fork_child(void) {
+  for (int i = 0; i < NOFILE; i++)
+    __atomic_store_n(&print_locks[i], 0, __ATOMIC_RELAXED);
 }
 
 static void flush(struct out *o) {

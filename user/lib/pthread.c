@@ -33,6 +33,7 @@ struct row {
 static struct row rows[NTHR];  // state and tid guarded by table_lock
 static int table_lock;         // futex mutex word
 static int ndetached;          // rows in ROW_DETACHED; guarded by table_lock
+static int fork_tid;           // the thread inside fork; guarded by table_lock
 
 static struct row *find_locked(int tid) {
   for (int i = 0; i < NTHR; i++)
@@ -71,6 +72,42 @@ static __attribute__((noreturn)) void finish(struct row *r, void *retval) {
 static void trampoline(void *a) {
   struct row *r = (struct row *)a;
   finish(r, r->start(r->arg));
+}
+
+// fork (fork.c) holds the table lock across the system call. The child's
+// one thread is the one that forked, now with tid == pid: if it has a row,
+// the row takes the new tid (and loses its joiner, who is in the parent).
+// The other rows describe threads the child does not have; they are
+// dropped, so that joining one fails with ESRCH instead of waiting forever.
+// Their stacks stay allocated: the child may still point into them.
+void weft_pthread_fork_prepare(void) {
+  weft_fmutex_lock(&table_lock);
+  fork_tid = gettid();
+}
+
+void weft_pthread_fork_parent(void) {
+  weft_fmutex_unlock(&table_lock);
+}
+
+void weft_pthread_fork_child(void) {
+  int me = gettid();
+  ndetached = 0;
+  for (int i = 0; i < NTHR; i++) {
+    struct row *r = &rows[i];
+    if (r->state == ROW_FREE)
+      continue;
+    if (r->tid == fork_tid) {
+      r->tid = me;
+      if (r->state == ROW_JOINING)
+        r->state = ROW_JOINABLE;
+      ndetached += r->state == ROW_DETACHED;
+    } else {
+      r->stack = NULL;
+      r->tid = 0;
+      r->state = ROW_FREE;
+    }
+  }
+  weft_fmutex_unlock(&table_lock);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-// Internals shared by thread.c and pthread.c: a futex mutex on one word and
-// the FIFO queue of sleeping waiters behind cond_t and pthread_cond_t. Not
-// for programs; the public interfaces are thread.h and pthread.h.
+// Internals of the library: a futex mutex on one word and the FIFO queue of
+// sleeping waiters behind cond_t and pthread_cond_t (thread.c), and the
+// hooks through which fork (fork.c) takes and releases the library's own
+// locks. Not for programs; the public interfaces are thread.h, pthread.h
+// and user.h.
 #pragma once
 
 #include "thread.h"
@@ -28,3 +30,20 @@ void weft_waiter_sleep(struct weft_waiter *w);
 int weft_waitq_wake(struct weft_waitq *q, int n);
 // 1 if nobody waits on q.
 int weft_waitq_empty(struct weft_waitq *q);
+
+// fork in a threaded program (fork.c, docs/threadlib.md). weft_sys_fork is
+// the bare system call. Each part of the library with a lock of its own
+// provides a prepare hook (take the lock), a parent hook (release it) and a
+// child hook (release it, and mend what names the parent's threads); fork
+// calls the prepare hooks in the order listed here and the others in the
+// reverse order.
+int weft_sys_fork(void);
+void weft_pthread_fork_prepare(void);  // 1. pthread.c's thread table
+void weft_pthread_fork_parent(void);
+void weft_pthread_fork_child(void);
+void weft_clone_fork_prepare(void);  // 2. thread.c's clone table
+void weft_clone_fork_parent(void);
+void weft_clone_fork_child(void);
+void weft_heap_fork_prepare(void);  // 3. malloc.c's heap
+void weft_heap_fork_release(void);  //    (parent and child alike)
+void weft_print_fork_child(void);   // 4. printf.c: child only, no lock taken

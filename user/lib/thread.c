@@ -25,7 +25,7 @@ struct clone_rec {
 };
 
 static struct clone_rec clone_recs[NPROC];  // guarded by clone_recs_lock
-static lock_t clone_recs_lock;
+static int clone_recs_lock;                 // futex mutex word
 
 // Every clone starts here, so that returning from the start routine ends the
 // thread with exit(0) instead of a fault at the fake return address. The row
@@ -43,7 +43,7 @@ int thread_create(void (*start)(void *), void *arg) {
   void *stack = (void *)(((uintptr_t)block + PGSIZE - 1) & ~(uintptr_t)(PGSIZE - 1));
 
   struct clone_rec *r = NULL;
-  lock_acquire(&clone_recs_lock);
+  weft_fmutex_lock(&clone_recs_lock);
   for (int i = 0; i < NPROC; i++) {
     if (clone_recs[i].stack == NULL) {
       r = &clone_recs[i];
@@ -54,7 +54,7 @@ int thread_create(void (*start)(void *), void *arg) {
       break;
     }
   }
-  lock_release(&clone_recs_lock);
+  weft_fmutex_unlock(&clone_recs_lock);
   if (r == NULL) {
     free(block);
     return -1;
@@ -62,9 +62,9 @@ int thread_create(void (*start)(void *), void *arg) {
 
   int pid = clone(clone_trampoline, r, stack);
   if (pid < 0) {
-    lock_acquire(&clone_recs_lock);
+    weft_fmutex_lock(&clone_recs_lock);
     r->stack = NULL;
-    lock_release(&clone_recs_lock);
+    weft_fmutex_unlock(&clone_recs_lock);
     free(block);
   }
   return pid;
@@ -76,7 +76,7 @@ int thread_join(void) {
   if (pid < 0)
     return -1;
   void *block = NULL;
-  lock_acquire(&clone_recs_lock);
+  weft_fmutex_lock(&clone_recs_lock);
   for (int i = 0; i < NPROC; i++) {
     if (clone_recs[i].stack == stack && stack != NULL) {
       block = clone_recs[i].block;
@@ -84,11 +84,28 @@ int thread_join(void) {
       break;
     }
   }
-  lock_release(&clone_recs_lock);
+  weft_fmutex_unlock(&clone_recs_lock);
   // A clone made by calling clone directly has no row; its stack is the
   // caller's business.
   free(block);
   return pid;
+}
+
+// fork (fork.c) holds the table lock across the system call. The child has
+// no clones (they are the parent's children), so its rows are cleared; the
+// stacks are not freed, since the child's one thread may be a clone
+// running on one of them.
+void weft_clone_fork_prepare(void) {
+  weft_fmutex_lock(&clone_recs_lock);
+}
+
+void weft_clone_fork_parent(void) {
+  weft_fmutex_unlock(&clone_recs_lock);
+}
+
+void weft_clone_fork_child(void) {
+  memset(clone_recs, 0, sizeof(clone_recs));
+  weft_fmutex_unlock(&clone_recs_lock);
 }
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@
   .size \name, . - \name
 .endm
 
-SYSCALL fork, SYS_fork
+# fork is a C wrapper (fork.c) around this stub.
+SYSCALL weft_sys_fork, SYS_fork
 SYSCALL exit, SYS_exit
 SYSCALL wait, SYS_wait
 SYSCALL pipe, SYS_pipe

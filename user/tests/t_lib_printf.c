@@ -5,8 +5,9 @@
 // letter into one pipe with fprintf; the main thread reads the pipe and
 // checks that every line is whole: 700 equal letters and a newline. Then a
 // process forks while another thread of it prints: the child's printf to
-// the same fd must still work (the print lock it inherited may be held by a
-// thread it does not have; it takes the lock over after a while).
+// the same fd must still work (the print lock it inherited may have been
+// held by a thread it does not have; fork clears the print locks in the
+// child).
 // timeout: 120
 #include <pthread.h>
 
