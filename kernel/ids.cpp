@@ -50,7 +50,7 @@ int alloc_id_locked() {
 Thread* find_thread_locked(int tid) {
   auto& list = g_ids.tids[bucket(tid)];
   for (Thread* t = list.front(); t; t = list.next(t))
-    if (t->tid == tid) return t;
+    if (t->tid == tid && t->state != ThreadState::Unused) return t;
   return nullptr;
 }
 

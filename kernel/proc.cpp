@@ -116,6 +116,9 @@ extern "C" void thread_start() {
     char* argv[] = {arg0, nullptr};
     if (!exec("/init", argv)) panic("cannot run /init");
   }
+  // A kill (or an exec ending its siblings) that landed while this thread
+  // was being made could not wake it: it was not asleep yet.
+  if (must_end(current())) thread_exit(-1);
   return_to_user();
 }
 
@@ -372,15 +375,20 @@ void reap_thread(Thread* t) {
   t->kstack = nullptr;
   t->state = ThreadState::Unused;
   t->lock.release();
-  bool last;
+  int left;
   {
     SpinGuard g(p->lock);
     p->threads.remove(t);
-    last = --p->nthreads == 0;
-    if (p->nthreads == 1 && p->ending_others) p->exec_wait.wake_all();
+    left = --p->nthreads;
   }
+  // Out of the tid table before exec hears of it: the exec'ing thread takes
+  // the pid as its tid, which may be this thread's.
   thread_slot_free(t);
-  if (!last) return;
+  if (left == 1) {
+    SpinGuard g(p->lock);
+    if (p->ending_others) p->exec_wait.wake_all();
+  }
+  if (left > 0) return;
   // The process's last thread is off its hart: it is reapable now.
   SpinGuard w(g_wait_lock);
   {

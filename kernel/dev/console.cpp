@@ -72,18 +72,21 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
 
 // The bytes go through a small kernel buffer, a chunk at a time: the copy
 // from user memory holds the address space's lock only for the chunk, and
-// the UART is fed with interrupts on.
+// the UART is fed with interrupts on. A write may be as long as its caller
+// likes, so a kill ends it (between chunks) and ends the wait for the lock.
 Result<size_t> console_write(bool user_src, u64 src, size_t n) {
   char chunk[128];
   size_t done = 0;
-  SleepGuard g(g_out_lock);
-  while (done < n) {
+  Process* p = myproc();
+  KillableSleepGuard g(g_out_lock);
+  if (!g) return Error::Interrupted;
+  while (done < n && !killed(p)) {
     size_t m = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
     if (!copy_from(chunk, user_src, src + done, m)) break;
     for (size_t i = 0; i < m; i++) uart_putc(chunk[i]);
     done += m;
   }
-  if (done == 0 && n > 0) return Error::Fault;
+  if (done == 0 && n > 0) return killed(p) ? Error::Interrupted : Error::Fault;
   return done;
 }
 }  // namespace

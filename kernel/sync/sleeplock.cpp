@@ -14,6 +14,20 @@ void SleepLock::acquire() {
   sleep_acquired(rank_);
 }
 
+bool SleepLock::acquire_killable() {
+  sleep_acquire_check(rank_, name_);
+  {
+    SpinGuard g(lk_);
+    while (locked_) {
+      if (!waiters_.wait_killable()) return false;
+    }
+    locked_ = true;
+    holder_ = current()->tid;
+  }
+  sleep_acquired(rank_);
+  return true;
+}
+
 // One waiter is enough: it takes the lock, and its release wakes the next.
 void SleepLock::release() {
   sleep_released(rank_);

@@ -35,9 +35,14 @@ void WaitQueue::check_guard() const {
 }
 
 // The waiter's thread cannot have left (it needs the guard, which the waker
-// holds, to return), so w and its thread are still valid here.
-void WaitQueue::wake_waiter(Waiter* w) {
+// holds, to return), so w and its thread are still valid here. False for a
+// killable sleeper whose thread must end: a kill has woken it or is about
+// to, and it takes its own entry off the queue.
+bool WaitQueue::wake_waiter(Waiter* w) {
   Thread* t = w->thread;
   SpinGuard g(t->lock);
-  if (t->state == ThreadState::Sleeping) make_runnable_locked(t);
+  if (t->state != ThreadState::Sleeping) return false;
+  if (t->sleep_killable && must_end(t)) return false;
+  make_runnable_locked(t);
+  return true;
 }

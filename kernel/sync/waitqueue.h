@@ -50,7 +50,9 @@ class WaitQueue {
   bool wait_killable(u64 key = 0) { return sleep(key, true); }
 
   // Take up to n waiters off the queue, in arrival order, and make their
-  // threads runnable; returns how many were taken.
+  // threads runnable; returns how many were taken. A waiter that a kill is
+  // ending is left alone (it leaves by itself) and not counted, so a
+  // futex_wake(1) is never spent on a thread that will not use it.
   int wake(int n) { return wake_if(n, [](u64) { return true; }); }
   int wake_all() { return wake(kAll); }
   // Only waiters whose key is `key`.
@@ -64,9 +66,8 @@ class WaitQueue {
     int woken = 0;
     for (Waiter* w = waiters_.front(); w && woken < n;) {
       Waiter* next = waiters_.next(w);
-      if (pred(w->key)) {
+      if (pred(w->key) && wake_waiter(w)) {
         waiters_.remove(w);
-        wake_waiter(w);
         woken++;
       }
       w = next;
@@ -89,7 +90,7 @@ class WaitQueue {
  private:
   bool sleep(u64 key, bool killable);
   void check_guard() const;
-  static void wake_waiter(Waiter* w);
+  static bool wake_waiter(Waiter* w);
 
   Spinlock& guard_;
   IntrusiveList<Waiter, &Waiter::node> waiters_;  // guarded by guard_

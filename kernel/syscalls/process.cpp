@@ -68,17 +68,16 @@ i64 sys_procinfo() {
   };
   for (Process& p : g_procs) {
     struct procinfo rec = {};
-    {
-      SpinGuard g(g_wait_lock);
-      rec.ppid = p.parent ? p.parent->pid : 0;
-    }
+    SpinGuard w(g_wait_lock);  // the parent link, in the same look as the rest
     SpinGuard g(p.lock);
+    rec.ppid = p.parent ? p.parent->pid : 0;
     if (p.state == ProcState::Unused) continue;
     rec.pid = p.pid;
     safestrcpy(rec.name, p.name, sizeof(rec.name));
     bool gone = p.state != ProcState::Alive;
     rec.sz = gone || !p.as ? 0 : static_cast<int>(p.as->size());
     if (p.threads.empty()) {
+      if (p.state == ProcState::Alive) continue;  // being made by fork or clone
       rec.state = PI_ZOMBIE;
       rec.hart = -1;
       if (!put(rec)) return -1;

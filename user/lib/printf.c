@@ -25,53 +25,73 @@ struct out {
   char buf[OUTBUF];
 };
 
-// A print lock: the tid of the thread that holds it; 0 if nobody.
+// A print lock: the tid of the thread that holds it (0 if nobody), and a
+// count of releases that shows the lock is moving.
 //
 // It is not a plain futex lock because a holder may vanish: a thread that
 // faults in the middle of a printf ends without letting go. So a waiter
-// spins briefly, then yields its hart to the holder, and when yield(tid)
-// fails (no such thread: tids are never reused) takes the lock over; after
-// a while it sleeps a tick at a time between tries. A holder that is alive,
-// in this process or in a clone sharing its memory, is waited for. The lock
-// is only ever held for the write() calls of one printf.
+// spins briefly, then yields its hart to the holder. yield(tid) fails when
+// the holder is not a live thread of this process: it has ended, or it is a
+// clone's (another process sharing this memory), and the two cannot be told
+// apart. Then the lock is taken over only once it has not moved for
+// PRINT_STEAL_AFTER; a live holder is only ever inside the write() calls
+// of one printf. After a while a waiter sleeps a tick at a time.
 //
 // fork does not take these locks (a printf blocked on a full pipe could then
 // hold up fork indefinitely, and they guard no data); it clears them in the
 // child instead (weft_print_fork_child), where no thread can be printing.
 #define PRINT_SPINS 100
 #define PRINT_YIELDS 200
+#define PRINT_STEAL_AFTER 5000000UL  // time CSR units: 0.5 s
 
-static int print_locks[NOFILE];  // [0]: fds 0, 1, 2 and strays
+struct print_lock {
+  int owner;
+  unsigned releases;
+};
 
-static int *lock_of(int fd) {
+static struct print_lock print_locks[NOFILE];  // [0]: fds 0, 1, 2 and strays
+
+static struct print_lock *lock_of(int fd) {
   return fd > 2 && fd < NOFILE ? &print_locks[fd] : &print_locks[0];
 }
 
 // Returns the caller's tid, which print_unlock needs back.
-static int print_lock(int *pl) {
+static int print_lock(struct print_lock *pl) {
   int me = gettid();
+  int last = 0;  // the holder the deadline is for
+  unsigned last_releases = 0;
+  unsigned long deadline = 0;
   for (int i = 0;; i++) {
     int holder = 0;
-    if (__atomic_compare_exchange_n(pl, &holder, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    if (__atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
       return me;
     if (i < PRINT_SPINS)
       continue;
+    // The deadline runs from when the lock last moved.
+    unsigned releases = __atomic_load_n(&pl->releases, __ATOMIC_RELAXED);
+    if (holder != last || releases != last_releases) {
+      last = holder;
+      last_releases = releases;
+      deadline = rdtime() + PRINT_STEAL_AFTER;
+    }
     if (yield(holder) < 0) {
-      // The holder is gone: take the lock over from it (unless it changed
-      // hands meanwhile).
-      if (__atomic_compare_exchange_n(pl, &holder, me, 0, __ATOMIC_ACQUIRE,
+      if (rdtime() > deadline &&
+          __atomic_compare_exchange_n(&pl->owner, &holder, me, 0, __ATOMIC_ACQUIRE,
                                       __ATOMIC_RELAXED))
         return me;
-    } else if (i >= PRINT_SPINS + PRINT_YIELDS) {
-      sleep(1);
+      yield(-1);  // let the holder (a clone, perhaps) run
     }
+    if (i >= PRINT_SPINS + PRINT_YIELDS)
+      sleep(1);
   }
 }
 
-static void print_unlock(int *pl, int me) {
+static void print_unlock(struct print_lock *pl, int me) {
+  __atomic_fetch_add(&pl->releases, 1, __ATOMIC_RELAXED);
   // A compare-and-swap rather than a store: were the lock ever taken over
   // from us, this must not free the new holder's.
-  __atomic_compare_exchange_n(pl, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+  __atomic_compare_exchange_n(&pl->owner, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 // fork's child has one thread, the one that called fork, which is not
@@ -79,7 +99,7 @@ static void print_unlock(int *pl, int me) {
 // child does not have.
 void weft_print_fork_child(void) {
   for (int i = 0; i < NOFILE; i++)
-    __atomic_store_n(&print_locks[i], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&print_locks[i].owner, 0, __ATOMIC_RELAXED);
 }
 
 static void flush(struct out *o) {
