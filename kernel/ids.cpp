@@ -22,6 +22,8 @@ struct Ids {
   IntrusiveList<Process, &Process::id_node> pids[kBuckets];
   IntrusiveList<Thread, &Thread::id_node> free_threads;
   IntrusiveList<Process, &Process::id_node> free_procs;
+  int nfree_threads = 0;
+  int nfree_procs = 0;
   int next = 1;
   bool ready = false;
 };
@@ -35,6 +37,8 @@ void ensure_ready_locked() {
   if (g_ids.ready) return;
   for (Thread& t : g_threads) g_ids.free_threads.push_back(&t);
   for (Process& p : g_procs) g_ids.free_procs.push_back(&p);
+  g_ids.nfree_threads = NTHR;
+  g_ids.nfree_procs = NPROC;
   g_ids.ready = true;
 }
 
@@ -66,6 +70,7 @@ Thread* thread_slot_alloc(Process* p, int tid) {
   ensure_ready_locked();
   Thread* t = g_ids.free_threads.pop_front();
   if (!t) return nullptr;
+  g_ids.nfree_threads--;
   t->tid = tid ? tid : alloc_id_locked();
   t->proc = p;
   t->state = ThreadState::Embryo;
@@ -79,6 +84,7 @@ void thread_slot_free(Thread* t) {
   t->tid = 0;
   t->proc = nullptr;
   g_ids.free_threads.push_back(t);
+  g_ids.nfree_threads++;
 }
 
 void set_tid(Thread* t, int tid) {
@@ -93,6 +99,7 @@ Process* process_slot_alloc() {
   ensure_ready_locked();
   Process* p = g_ids.free_procs.pop_front();
   if (!p) return nullptr;
+  g_ids.nfree_procs--;
   // Nobody else can reach a free slot, so its fields are reset here; the
   // process lock is taken for the fields it guards all the same.
   SpinGuard pl(p->lock);
@@ -120,6 +127,14 @@ void process_slot_free(Process* p) {
     p->state = ProcState::Unused;
   }
   g_ids.free_procs.push_back(p);
+  g_ids.nfree_procs++;
+}
+
+void free_slot_counts(int* threads, int* procs) {
+  SpinGuard g(g_id_lock);
+  ensure_ready_locked();
+  *threads = g_ids.nfree_threads;
+  *procs = g_ids.nfree_procs;
 }
 
 // Self test (boot in test mode, before the first process): ids wrap around

@@ -202,6 +202,7 @@ void thread_slot_free(Thread* t);                 // out of the table, reusable
 Process* process_slot_alloc();                    // Alive, with a fresh pid
 void process_slot_free(Process* p);
 void set_tid(Thread* t, int tid);                 // exec: the pid becomes the tid
+void free_slot_counts(int* threads, int* procs);  // for kstat
 extern Spinlock g_id_lock;  // guards the id tables and the free slots
 Thread* find_thread_locked(int tid);    // caller holds g_id_lock
 Process* find_process_locked(int pid);  // caller holds g_id_lock

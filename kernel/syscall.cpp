@@ -52,6 +52,7 @@ i64 dispatch(u64 num) {
     case SYS_freepages: return sys_freepages();
     case SYS_procinfo: return sys_procinfo();
     case SYS_bootargs: return sys_bootargs();
+    case SYS_kstat: return sys_kstat();
     case SYS_clone: return sys_clone();
     case SYS_join: return sys_join();
     case SYS_gettid: return sys_gettid();

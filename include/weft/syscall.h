@@ -28,6 +28,7 @@
 #define SYS_freepages 23  // free physical pages (for tests and ps)
 #define SYS_procinfo 24   // snapshot of the process/thread tables (ps)
 #define SYS_bootargs 25   // copy the kernel command line (tests read it)
+#define SYS_kstat 26      // resource counts (include/weft/kstat.h)
 // threads
 #define SYS_clone 30
 #define SYS_join 31

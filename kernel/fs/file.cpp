@@ -44,6 +44,13 @@ void file_init() {
   // Nothing to do: the table is constant-initialised (every File has ref 0).
 }
 
+int open_file_count() {
+  SpinGuard g(g_ftable.lock);
+  int n = 0;
+  for (File& f : g_ftable.files) n += f.ref > 0;
+  return n;
+}
+
 FileRef file_alloc() {
   SpinGuard g(g_ftable.lock);
   for (File& f : g_ftable.files) {

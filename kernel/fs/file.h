@@ -17,6 +17,7 @@ struct Devsw {
 extern Devsw g_devsw[NDEV];
 
 void file_init();
+int open_file_count();     // open-file table entries in use
 File* file_dup(File* f);   // another reference
 void file_close(File* f);  // drop a reference; the last closes
 

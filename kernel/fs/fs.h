@@ -45,6 +45,11 @@ void iunlock(Inode* ip);
 void iput(Inode* ip);       // drop a reference (inside an operation)
 void iunlockput(Inode* ip);
 Inode* idup(Inode* ip);     // take another reference
+// For kstat: inode cache entries in use, free inodes and free data blocks
+// on the disk (the last two read the inode blocks and the bitmap).
+int cached_inode_count();
+int free_inode_count(u32 dev);
+int free_block_count(u32 dev);
 // Read n bytes at off into dst (a user address if user_dst); ip locked.
 // Returns the bytes read (0 at end of file).
 Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n);

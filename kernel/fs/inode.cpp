@@ -175,6 +175,35 @@ Result<Inode*> ialloc(u32 dev, i16 type) {
   return Error::NoSpace;
 }
 
+int cached_inode_count() {
+  SpinGuard g(g_itable.lock);
+  int n = 0;
+  for (Inode& ip : g_itable.inodes) n += ip.ref > 0;
+  return n;
+}
+
+int free_inode_count(u32 dev) {
+  int n = 0;
+  for (u32 first = 0; first < g_sb.ninodes; first += IPB) {
+    Buf* b = bread(dev, IBLOCK(first, g_sb));
+    for (u32 inum = first; inum < first + IPB && inum < g_sb.ninodes; inum++)
+      n += inum != 0 && dinode_in(b, inum)->type == 0;
+    brelse(b);
+  }
+  return n;
+}
+
+int free_block_count(u32 dev) {
+  int n = 0;
+  for (u32 base = 0; base < g_sb.size; base += BPB) {
+    Buf* b = bread(dev, BBLOCK(base, g_sb));
+    for (u32 bi = 0; bi < BPB && base + bi < g_sb.size; bi++)
+      n += (b->data[bi / 8] & (1u << (bi % 8))) == 0;
+    brelse(b);
+  }
+  return n;
+}
+
 void iupdate(Inode* ip) {
   Buf* b = bread(ip->dev, IBLOCK(ip->inum, g_sb));
   dinode* dip = dinode_in(b, ip->inum);

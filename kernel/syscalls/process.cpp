@@ -1,7 +1,11 @@
 // Process and machine system calls.
+#include <weft/kstat.h>
+#include <weft/param.h>
 #include <weft/procinfo.h>
 
 #include "boot.h"
+#include "fs/file.h"
+#include "fs/fs.h"
 #include "kalloc.h"
 #include "lib/string.h"
 #include "memlayout.h"
@@ -95,6 +99,17 @@ i64 sys_procinfo() {
     }
   }
   return n;
+}
+
+i64 sys_kstat() {
+  struct kstat st = {};
+  st.free_pages = static_cast<int>(free_page_count());
+  free_slot_counts(&st.free_threads, &st.free_procs);
+  st.open_files = open_file_count();
+  st.cached_inodes = cached_inode_count();
+  st.free_inodes = free_inode_count(ROOTDEV);
+  st.free_blocks = free_block_count(ROOTDEV);
+  return sysret(write_user(UserOut<struct kstat>{arg_raw(0)}, st));
 }
 
 i64 sys_bootargs() {

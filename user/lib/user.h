@@ -14,6 +14,7 @@
 #include "stat.h"
 #include "thread.h"  // the OSTEP thread library (pthread.h: POSIX style)
 #include "weft/param.h"
+#include "weft/kstat.h"
 #include "weft/procinfo.h"
 
 #define PGSIZE 4096
@@ -48,6 +49,7 @@ int halt(int status);  // power off; QEMU exits with status
 int freepages(void);
 int procinfo(struct procinfo *buf, int max);  // returns the record count
 int bootargs(char *buf, int n);               // returns the length
+int kstat(struct kstat *st);                  // resource counts; 0 or -1
 
 // Threads (docs/threads.md). OSTEP style: a clone is a new process sharing
 // the caller's address space; join reaps an exited clone.

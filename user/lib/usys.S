@@ -40,6 +40,7 @@ SYSCALL halt, SYS_halt
 SYSCALL freepages, SYS_freepages
 SYSCALL procinfo, SYS_procinfo
 SYSCALL bootargs, SYS_bootargs
+SYSCALL kstat, SYS_kstat
 SYSCALL clone, SYS_clone
 SYSCALL join, SYS_join
 SYSCALL gettid, SYS_gettid

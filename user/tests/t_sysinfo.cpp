@@ -56,6 +56,35 @@ void test_freepages() {
   EXPECT_GE(freepages(), f1 + 10, "giving them back frees them");
 }
 
+void test_kstat() {
+  struct kstat a = {};
+  EXPECT_EQ(kstat(&a), 0, "kstat");
+  EXPECT_TRUE(a.free_pages > 0 && a.free_pages <= freepages() + 64, "free pages (%d)", a.free_pages);
+  EXPECT_TRUE(a.free_threads > 0 && a.free_threads < NTHR, "free thread slots (%d)", a.free_threads);
+  EXPECT_TRUE(a.free_procs > 0 && a.free_procs < NPROC, "free process slots (%d)", a.free_procs);
+  EXPECT_TRUE(a.open_files > 0 && a.open_files <= NFILE, "open files (%d)", a.open_files);
+  EXPECT_TRUE(a.cached_inodes > 0 && a.cached_inodes <= NINODE, "cached inodes (%d)", a.cached_inodes);
+  EXPECT_GT(a.free_inodes, 0, "free inodes on the disk (%d)", a.free_inodes);
+  EXPECT_GT(a.free_blocks, 0, "free blocks on the disk (%d)", a.free_blocks);
+  int fd = open("kstat.tmp", O_CREATE | O_RDWR);
+  EXPECT_GE(fd, 0, "create a file");
+  EXPECT_EQ(write(fd, "x", 1), 1, "write a block");
+  struct kstat b = {};
+  EXPECT_EQ(kstat(&b), 0, "kstat again");
+  EXPECT_EQ(b.open_files, a.open_files + 1, "one more open file");
+  EXPECT_EQ(b.free_inodes, a.free_inodes - 1, "one fewer free inode");
+  EXPECT_EQ(b.free_blocks, a.free_blocks - 1, "one fewer free block");
+  close(fd);
+  unlink("kstat.tmp");
+  struct kstat c = {};
+  EXPECT_EQ(kstat(&c), 0, "kstat after unlink");
+  EXPECT_TRUE(c.open_files == a.open_files && c.free_inodes == a.free_inodes &&
+                  c.free_blocks == a.free_blocks,
+              "all given back");
+  EXPECT_EQ(kstat(nullptr), -1, "kstat(NULL): -1");
+  EXPECT_EQ(kstat(reinterpret_cast<struct kstat *>(0x80000000UL)), -1, "kstat(kernel address): -1");
+}
+
 void test_procinfo() {
   int n = procinfo(table, TEST_MAXPI);
   ASSERT_GT(n, 0, "procinfo returns records (%d)", n);
@@ -115,5 +144,6 @@ int main() {
   test_ids_and_time();
   test_freepages();
   test_procinfo();
+  test_kstat();
   test_done();
 }
