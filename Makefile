@@ -44,6 +44,9 @@ ULIBOBJ := $(patsubst %,$(B)/%.o,$(ULIBSRC))
 # Every source file in user/programs and user/tests is one program on the disk.
 UPROGSRC := $(wildcard user/programs/*.c user/programs/*.cpp user/tests/*.c user/tests/*.cpp)
 UPROGS := $(sort $(foreach s,$(UPROGSRC),$(B)/bin/$(basename $(notdir $(s)))))
+# The disk gets copies without debug information (a fifth of the size);
+# build/bin keeps the full programs for gdb and addr2line.
+UDISK := $(patsubst $(B)/bin/%,$(B)/disk/%,$(UPROGS))
 
 all: $(B)/kernel.elf $(B)/fs.img
 
@@ -81,8 +84,12 @@ $(B)/mkfs: tools/mkfs.cpp include/weft/fs.h include/weft/param.h include/stat.h 
 	@mkdir -p $(B)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/mkfs.cpp
 
-$(B)/fs.img: $(B)/mkfs $(UPROGS) README.md
-	$(B)/mkfs $@ README.md $(UPROGS)
+$(B)/disk/%: $(B)/bin/%
+	@mkdir -p $(B)/disk
+	$(CROSS)strip -o $@ $<
+
+$(B)/fs.img: $(B)/mkfs $(UDISK) README.md
+	$(B)/mkfs $@ README.md $(UDISK)
 
 # Install the cross toolchain and QEMU on a fresh Debian/Ubuntu machine.
 deps:

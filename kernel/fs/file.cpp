@@ -178,7 +178,7 @@ Result<size_t> inode_write(File* f, bool user_src, u64 src, size_t n) {
     // full, bad address).
     if (!r || r.value() < m || done == n) break;
     if (try_begin_op()) {
-      end_op();  // cannot commit: the next chunk's operation is open
+      end_op_chained();  // cannot commit: the next chunk's operation is open
     } else {
       end_op();  // the log is full enough: commit, then go on
       begin_op();

@@ -15,7 +15,9 @@ void fs_init(int dev);  // read the superblock, recover the log. Sleeps, so it
                         // runs in the first process, not in kmain.
 
 // Every file-system change is one operation between begin_op and end_op; the
-// log commits operations in groups.
+// log commits operations in groups. end_op returns once the operation's
+// group is committed, so a system call's change is durable when it returns.
+// It is called with no inode or buffer lock held.
 void begin_op();
 void end_op();
 

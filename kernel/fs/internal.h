@@ -45,6 +45,9 @@ void log_init(u32 dev, const superblock& sb);  // and replay a committed log
 // that is inside an operation begin the next one before ending the current
 // (begin_op there could wait forever for a commit that waits for it).
 bool try_begin_op();
+// end_op for a thread that has already begun its next operation (a chain):
+// it does not wait for the commit, which cannot come before that one ends.
+void end_op_chained();
 // Record that b (locked, modified) belongs to the current operation. Used
 // instead of bwrite: the block reaches its home location only after the
 // commit. Pins b in the cache until then.

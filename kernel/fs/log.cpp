@@ -20,6 +20,11 @@
 // A large file write chains its chunks' operations (try_begin_op) so that
 // they, too, share commits until the log is nearly full.
 //
+// Durability: end_op returns only once the operation's group is committed
+// (the last operation to end commits; the others wait for it), so a system
+// call that changed the file system has its change on the disk when it
+// returns. The crash test (make crashtest) relies on that.
+//
 // The log area is read and written with a private buffer straight through
 // the disk driver, not through the buffer cache: nothing else ever reads
 // those blocks, so caching them would only push real data out of the cache
@@ -46,7 +51,8 @@ static_assert(sizeof(LogHeader) <= BSIZE);
 
 struct Log {
   Spinlock lock{"log", LockRank::Log};
-  WaitQueue room{lock};  // begin_op waiting for the log to have room
+  WaitQueue room{lock};       // begin_op waiting for the log to have room
+  WaitQueue committed_q{lock};  // end_op waiting for its group's commit
   // set by log_init, constant afterwards:
   u32 dev = 0;
   u32 start = 0;     // the header block; log block i is at start + 1 + i
@@ -54,6 +60,8 @@ struct Log {
   // guarded by lock:
   int outstanding = 0;     // operations begun and not yet ended
   bool committing = false; // a commit is writing; new operations wait
+  u64 group = 1;           // the group that operations begun now belong to
+  u64 committed = 0;       // the last group whose commit is on the disk
   // Blocks recorded by the current group. Changed under lock by log_write;
   // the committing thread reads them without the lock, which is safe
   // because while committing is set no operation runs to change them.
@@ -190,25 +198,60 @@ bool try_begin_op() {
   return try_begin_locked();
 }
 
-void end_op() {
-  {
-    SpinGuard g(g_log.lock);
-    ASSERT(g_log.outstanding > 0);
-    ASSERT(!g_log.committing);
-    g_log.outstanding--;
-    if (g_log.outstanding > 0) {
-      // This operation's reservation is given back: a waiter may fit now.
-      g_log.room.wake_all();
-      return;
-    }
-    // The last operation of the group commits for all of them. Setting
-    // committing keeps new operations out until the log is empty again.
+namespace {
+// Ends the caller's operation; the last one of the group commits it.
+// Returns the group the operation belonged to.
+u64 end_op_locked_part(bool* do_commit) {
+  SpinGuard g(g_log.lock);
+  ASSERT(g_log.outstanding > 0);
+  ASSERT(!g_log.committing);
+  u64 mine = g_log.group;  // no commit can happen while we are outstanding
+  g_log.outstanding--;
+  *do_commit = g_log.outstanding == 0;
+  if (*do_commit) {
+    // Setting committing keeps new operations out until the log is empty
+    // again; they will form the next group.
     g_log.committing = true;
+  } else {
+    // This operation's reservation is given back: a waiter may fit now.
+    g_log.room.wake_all();
   }
+  return mine;
+}
+
+void commit_group(u64 group) {
   commit();
   SpinGuard g(g_log.lock);
   g_log.committing = false;
+  g_log.committed = group;
+  g_log.group = group + 1;
   g_log.room.wake_all();
+  g_log.committed_q.wake_all();
+}
+}  // namespace
+
+// Returns once the operation is on the disk: the last operation of the
+// group commits it, the others wait for that. So when a system call that
+// changed the file system returns, its change survives a crash.
+void end_op() {
+  bool do_commit;
+  u64 mine = end_op_locked_part(&do_commit);
+  if (do_commit) {
+    commit_group(mine);
+    return;
+  }
+  SpinGuard g(g_log.lock);
+  while (g_log.committed < mine) g_log.committed_q.wait();
+}
+
+// For a chain of operations (a large write) whose next operation is
+// already open: the group cannot commit before that one ends, so waiting
+// here would wait for ourselves.
+void end_op_chained() {
+  bool do_commit;
+  u64 mine = end_op_locked_part(&do_commit);
+  ASSERT(!do_commit);
+  (void)mine;
 }
 
 void log_write(Buf* b) {
