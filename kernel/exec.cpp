@@ -5,6 +5,7 @@
 
 #include "arch/riscv64/riscv.h"
 #include "fs/fs.h"
+#include "inject.h"
 #include "lib/string.h"
 #include "memlayout.h"
 #include "proc.h"
@@ -147,6 +148,7 @@ void install_image(const char* path, const Image& img) {
   {
     SpinGuard g(p->lock);
     safestrcpy(p->name, name, sizeof(p->name));
+    p->inject = inject_wanted_for(name);
   }
   if (t->tid != p->pid) set_tid(t, p->pid);  // the one thread left is the first
   memset(&t->tf, 0, sizeof(t->tf) - 2 * sizeof(u64));  // keep kernel_sp, kernel_tp

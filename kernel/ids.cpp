@@ -8,6 +8,7 @@
 // is gone). So an id is never negative and never names two live things.
 #include <limits.h>
 
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "proc.h"
 
@@ -66,6 +67,7 @@ Process* find_process_locked(int pid) {
 }
 
 Thread* thread_slot_alloc(Process* p, int tid) {
+  if (inject_failure(AllocSite::Thread)) return nullptr;
   SpinGuard g(g_id_lock);
   ensure_ready_locked();
   Thread* t = g_ids.free_threads.pop_front();
@@ -95,6 +97,7 @@ void set_tid(Thread* t, int tid) {
 }
 
 Process* process_slot_alloc() {
+  if (inject_failure(AllocSite::Process)) return nullptr;
   SpinGuard g(g_id_lock);
   ensure_ready_locked();
   Process* p = g_ids.free_procs.pop_front();
@@ -111,6 +114,7 @@ Process* process_slot_alloc() {
   p->live = 0;
   p->nthreads = 0;
   p->ending_others = false;
+  p->inject = false;
   p->clone_stack = 0;
   p->as = nullptr;
   p->name[0] = 0;

@@ -4,6 +4,7 @@
 #include "kalloc.h"
 
 #include "arch/riscv64/riscv.h"
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
 #include "sync/spinlock.h"
@@ -35,6 +36,7 @@ void kalloc_init(u64 start, u64 end) {
 }
 
 void* kalloc() {
+  if (inject_failure(AllocSite::Page)) return nullptr;
   FreePage* p;
   {
     SpinGuard g(g_mem.lock);

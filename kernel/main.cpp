@@ -8,6 +8,7 @@
 #include "dev/virtio_blk.h"
 #include "fs/buf.h"
 #include "fs/file.h"
+#include "inject.h"
 #include "kalloc.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
@@ -61,6 +62,7 @@ void hart_setup() {
     g_boot.ram_size = DEFAULT_RAMSIZE;
   }
   parse_bootargs(g_boot.bootargs);
+  inject_init(g_boot.bootargs);
   // Free RAM is what lies above the kernel, below the device tree (which
   // OpenSBI puts near the top of RAM).
   u64 free_end = g_boot.ram_base + g_boot.ram_size;

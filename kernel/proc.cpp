@@ -185,6 +185,7 @@ Process* new_child(AddressSpace* as) {
     return nullptr;
   }
   np->as = as;
+  np->inject = p->inject;
   fdtable_copy(np->fds, p->fds);
   {
     SpinGuard g(p->cwd_lock);

@@ -77,6 +77,7 @@ struct Thread {
   FpState fp;
   u64 fp_stamp = 0;  // names the version of fp; see Cpu::fp_loaded
   u8 sleep_held[kFirstSpinRank] = {};  // sleep locks held, per rank (sync/lockrank.cpp)
+  u64 chaos_events = 0;  // schedule-chaos points passed (inject.cpp)
   ListNode runq_node;   // guarded by the run-queue lock
   ListNode proc_node;   // guarded by proc->lock: Process::threads
   ListNode id_node;     // guarded by the id lock: the tid table, free slots
@@ -111,6 +112,7 @@ struct Process {
   int live = 0;                // threads that have not yet called thread_exit
   int nthreads = 0;            // threads not yet reaped by a scheduler
   bool ending_others = false;  // an exec is ending every other thread
+  bool inject = false;         // allocations for it may be made to fail (inject.h)
   u64 clone_stack = 0;         // clone(): the stack it was given, for join
   IntrusiveList<Thread, &Thread::proc_node> threads;
   WaitQueue exec_wait{lock};   // exec waiting for its siblings to be reaped

@@ -4,6 +4,7 @@
 #include "arch/riscv64/riscv.h"
 #include "dev/uart.h"
 #include "dev/virtio_blk.h"
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "memlayout.h"
 #include "proc.h"
@@ -133,6 +134,7 @@ extern "C" void user_trap(TrapFrame* tf) {
     if (killed(p)) thread_exit(-1);
     intr_on();
     syscall();
+    if (g_chaos_on) chaos_point(ChaosPoint::SyscallReturn);
   } else if (cause & SCAUSE_INTR) {
     if (handle_interrupt(cause) == Irq::Timer) yield();
   } else {
@@ -160,6 +162,12 @@ void return_to_user() {
     CSR_CLEAR(sstatus, SSTATUS_FS);
     CSR_SET(sstatus, SSTATUS_FS_CLEAN);
   }
+  // Every early return of a system call must have released what it took.
+  if (c->spin_held) panic("returning to user with a spin lock held (tid %d)", t->tid);
+  for (u32 r = 1; r < kFirstSpinRank; r++)
+    if (t->sleep_held[r])
+      panic("returning to user holding a %s lock (tid %d)", rank_name(static_cast<LockRank>(r)),
+            t->tid);
   t->tf.kernel_tp = read_tp();
   // sret goes to user mode (SPP = 0) with interrupts on (SPIE = 1).
   CSR_CLEAR(sstatus, SSTATUS_SPP);

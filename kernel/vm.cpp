@@ -4,6 +4,7 @@
 
 #include "arch/riscv64/riscv.h"
 #include "arch/riscv64/sbi.h"
+#include "inject.h"
 #include "kalloc.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
@@ -80,6 +81,7 @@ void vm_init_hart() {
 // a dead space's table lazily, at its next switch). Its root table's user
 // half is empty between uses.
 AddressSpace* as_slot_alloc() {
+  if (inject_failure(AllocSite::Space)) return nullptr;
   int slot = -1;
   {
     SpinGuard g(g_table.lock);

@@ -13,6 +13,7 @@
 #include "fs/fs.h"
 #include "fs/internal.h"
 #include "fs/pipe.h"
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "proc.h"
 #include "sync/spinlock.h"
@@ -52,6 +53,7 @@ int open_file_count() {
 }
 
 FileRef file_alloc() {
+  if (inject_failure(AllocSite::File)) return FileRef();
   SpinGuard g(g_ftable.lock);
   for (File& f : g_ftable.files) {
     if (f.ref == 0) {

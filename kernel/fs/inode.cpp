@@ -20,6 +20,7 @@
 #include "fs/buf.h"
 #include "fs/fs.h"
 #include "fs/internal.h"
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "lib/string.h"
 #include "sync/spinlock.h"
@@ -52,6 +53,7 @@ void bzero(u32 dev, u32 blockno) {
 // the write that needed the block returns what it managed so far. The bitmap
 // block's sleep lock makes two allocations never pick the same bit.
 Result<u32> balloc(u32 dev) {
+  if (inject_failure(AllocSite::Block)) return Error::NoSpace;
   for (u32 base = 0; base < g_sb.size; base += BPB) {
     Buf* b = bread(dev, BBLOCK(base, g_sb));
     u32 limit = g_sb.size - base < BPB ? g_sb.size - base : BPB;
@@ -115,7 +117,7 @@ Result<Inode*> iget_locked(u32 dev, u32 inum, bool share) {
     }
     if (!empty && ip.ref == 0) empty = &ip;
   }
-  if (!empty) return Error::NoSpace;
+  if (!empty || inject_failure(AllocSite::Inode)) return Error::NoSpace;
   // Nobody holds a reference, so nobody holds the sleep lock either: the
   // fields it guards may be reset here.
   empty->dev = dev;
@@ -140,6 +142,7 @@ Inode* idup(Inode* ip) {
 }
 
 Result<Inode*> ialloc(u32 dev, i16 type) {
+  if (inject_failure(AllocSite::DiskInode)) return Error::NoSpace;
   for (u32 first = 0; first < g_sb.ninodes; first += IPB) {
     Buf* b = bread(dev, IBLOCK(first, g_sb));
     for (u32 inum = first; inum < first + IPB && inum < g_sb.ninodes; inum++) {

@@ -1,9 +1,11 @@
 #include "sync/sleeplock.h"
 
+#include "inject.h"
 #include "proc.h"
 
 void SleepLock::acquire() {
   sleep_acquire_check(rank_, name_);
+  if (g_chaos_on) chaos_point(ChaosPoint::SleepLock);
   {
     SpinGuard g(lk_);
     while (locked_) waiters_.wait();
@@ -16,6 +18,7 @@ void SleepLock::acquire() {
 
 bool SleepLock::acquire_killable() {
   sleep_acquire_check(rank_, name_);
+  if (g_chaos_on) chaos_point(ChaosPoint::SleepLock);
   {
     SpinGuard g(lk_);
     while (locked_) {

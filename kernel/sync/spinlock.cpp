@@ -1,5 +1,6 @@
 #include "sync/spinlock.h"
 
+#include "inject.h"
 #include "lib/kprintf.h"
 #include "proc.h"
 
@@ -40,6 +41,7 @@ void Spinlock::release() {
   owner_ = nullptr;
   locked_.store(0, std::memory_order_release);
   pop_off();
+  if (g_chaos_on) chaos_point(ChaosPoint::SpinRelease);
 }
 
 bool Spinlock::holding() const {

@@ -7,10 +7,14 @@
 //                            host runner continues with this after a reboot)
 //
 // Each test runs in a child (fork, exec, wait). Before it the driver prints
-// "# start NAME"; after it "ok N - NAME (T ticks)" if it exited 0, gave back
-// every page it used and left the names in / as they were, else "not ok N -
-// NAME (status S)", "not ok N - NAME (leaked P pages)" or "not ok N - NAME
-// (changed the files in /)". Then a leak check over the whole run, a
+// "# start NAME"; after it "ok N - NAME (T ticks)" if it exited 0, left no
+// process running, gave back every page, thread and process slot, open
+// file, inode cache entry, disk inode and disk block it used (kstat), and
+// left the names in / as they were; else "not ok N - NAME (status S)",
+// "not ok N - NAME (leaked ...)", "(left P processes running)" or "not ok N
+// - NAME (changed the files in /)". Processes a test leaves running (clones
+// or children orphaned when it exited) are killed before the counts are
+// compared. Then a leak check over the whole run, a
 // summary, and the machine powers off: QEMU exits 0 if everything passed, 1
 // if not. The host runner (tools/runtests.py) reads these lines.
 #include "user.h"
@@ -124,24 +128,105 @@ static int root_changes(const char *test) {
   return changes;
 }
 
-// Freeing the memory of a process that has been waited for can finish
-// shortly after wait() returns: a thread's kernel stack goes once its hart
-// has switched away, and orphans are reaped by init in its own time. So a
-// shortfall is counted as a leak only if it is still there after a while.
-static int settle(int before) {
-  int now = freepages();
-  for (int i = 0; i < SETTLE_SECONDS * hz && now < before; i++) {
+// Freeing what a process held can finish shortly after wait() returns: a
+// thread's kernel stack goes once its hart has switched away, and orphans
+// are reaped by init in its own time. So a shortfall is counted as a leak
+// only if it is still there after a while.
+static int same_counts(const struct kstat *a, const struct kstat *b) {
+  return a->free_pages >= b->free_pages && a->free_threads >= b->free_threads &&
+         a->free_procs >= b->free_procs && a->open_files <= b->open_files &&
+         a->cached_inodes <= b->cached_inodes && a->free_inodes >= b->free_inodes &&
+         a->free_blocks >= b->free_blocks;
+}
+
+static void settle(const struct kstat *before, struct kstat *now) {
+  kstat(now);
+  for (int i = 0; i < SETTLE_SECONDS * hz && !same_counts(now, before); i++) {
     sleep(1);
-    now = freepages();
+    kstat(now);
   }
-  return now;
+}
+
+// What is missing, as "leaked 3 pages, 1 open files"; empty if nothing.
+static void describe_leak(const struct kstat *b, const struct kstat *a, char *out, int cap) {
+  struct {
+    const char *what;
+    int lost;
+  } items[] = {
+      {"pages", b->free_pages - a->free_pages},
+      {"thread slots", b->free_threads - a->free_threads},
+      {"process slots", b->free_procs - a->free_procs},
+      {"open files", a->open_files - b->open_files},
+      {"cached inodes", a->cached_inodes - b->cached_inodes},
+      {"disk inodes", b->free_inodes - a->free_inodes},
+      {"disk blocks", b->free_blocks - a->free_blocks},
+  };
+  int len = 0;
+  out[0] = 0;
+  for (unsigned i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+    if (items[i].lost <= 0 || len > cap - 40)
+      continue;
+    char num[16];
+    int v = items[i].lost, k = 0;
+    char rev[16];
+    do {
+      rev[k++] = (char)('0' + v % 10);
+      v /= 10;
+    } while (v);
+    int m = 0;
+    while (k)
+      num[m++] = rev[--k];
+    num[m] = 0;
+    const char *parts[] = {len ? ", " : "leaked ", num, " ", items[i].what};
+    for (int j = 0; j < 4; j++) {
+      strcpy(out + len, parts[j]);
+      len += (int)strlen(parts[j]);
+    }
+  }
+}
+
+#define MAXPI 400
+static struct procinfo pi[MAXPI];
+
+// Kills every process left running that was not there before the test
+// (orphans are adopted by init, pid 1), waits until init has reaped them,
+// and returns how many there were.
+static int kill_leftovers(const int *before, int nbefore) {
+  int killed = 0;
+  for (int round = 0; round < 5 * hz; round++) {
+    int n = procinfo(pi, MAXPI);
+    int left = 0;
+    for (int i = 0; i < n; i++) {
+      if (pi[i].ppid != 1 || pi[i].tid != pi[i].pid)
+        continue;
+      int old = 0;
+      for (int j = 0; j < nbefore; j++)
+        old |= before[j] == pi[i].pid;
+      if (old)
+        continue;
+      left++;
+      if (round == 0)
+        killed++;
+      kill(pi[i].pid);
+    }
+    if (!left)
+      break;
+    sleep(1);
+  }
+  return killed;
 }
 
 // Runs one test; returns 1 if it passed.
 static int run_one(int n, const char *name) {
   printf("# start %s\n", name);
   nroot_before = list_root(root_before, MAXNAMES);
-  int before = freepages();
+  static int procs_before[MAXPI];
+  int nprocs = 0;
+  int m = procinfo(pi, MAXPI);
+  for (int i = 0; i < m; i++)
+    procs_before[nprocs++] = pi[i].pid;
+  struct kstat before, after;
+  kstat(&before);
   int t0 = uptime();
   int pid = fork();
   if (pid < 0) {
@@ -161,19 +246,21 @@ static int run_one(int n, const char *name) {
     printf("not ok %d - %s (wait returned %d)\n", n, name, w);
     return 0;
   }
-  int after = settle(before);
+  int leftovers = kill_leftovers(procs_before, nprocs);
+  settle(&before, &after);
+  char leak[160];
+  describe_leak(&before, &after, leak, sizeof(leak));
   if (status != 0) {
     root_changes(name);
-    if (after < before)
-      printf("not ok %d - %s (status %d; leaked %d pages)\n", n, name, status,
-             before - after);
-    else
-      printf("not ok %d - %s (status %d)\n", n, name, status);
+    printf("not ok %d - %s (status %d%s%s)\n", n, name, status, leak[0] ? "; " : "", leak);
     return 0;
   }
-  if (after < before) {
-    printf("not ok %d - %s (leaked %d pages: %d free before, %d after)\n", n,
-           name, before - after, before, after);
+  if (leak[0]) {
+    printf("not ok %d - %s (%s)\n", n, name, leak);
+    return 0;
+  }
+  if (leftovers) {
+    printf("not ok %d - %s (left %d processes running)\n", n, name, leftovers);
     return 0;
   }
   if (root_changes(name)) {
@@ -207,7 +294,8 @@ int main(int argc, char **argv) {
   printf("# runtests: %d tests, %d free pages, boot args \"%s\"\n", ntests,
          freepages(), len >= 0 ? args : "?");
 
-  int start_pages = freepages();
+  struct kstat start;
+  kstat(&start);
   int passed = 0, failed = 0, n = 0;
   for (int i = 0; i < ntests; i++) {
     if (run_one(++n, names[i]))
@@ -216,15 +304,17 @@ int main(int argc, char **argv) {
       failed++;
   }
 
-  int end_pages = settle(start_pages);
+  struct kstat end;
+  settle(&start, &end);
+  char leak[160];
+  describe_leak(&start, &end, leak, sizeof(leak));
   n++;
-  if (end_pages >= start_pages) {
+  if (!leak[0]) {
     printf("ok %d - leak check (%d free pages before, %d after)\n", n,
-           start_pages, end_pages);
+           start.free_pages, end.free_pages);
     passed++;
   } else {
-    printf("not ok %d - leak check (%d free pages before, %d after: %d lost)\n",
-           n, start_pages, end_pages, start_pages - end_pages);
+    printf("not ok %d - leak check (%s)\n", n, leak);
     failed++;
   }
   printf("1..%d\n", n);
