@@ -2,6 +2,7 @@
 #   make qemu          boot to the shell (CPUS=N harts, default 2)
 #   make test          build everything and run every test layer
 #   make run CMD='..'  boot, type CMD into the shell, power off with its status
+#   make crashtest     kill the machine KILLS times mid-workload, fsck each time
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
@@ -81,6 +82,10 @@ $(B)/mkfs: tools/mkfs.cpp include/weft/fs.h include/weft/param.h include/stat.h 
 	@mkdir -p $(B)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/mkfs.cpp
 
+$(B)/fsck: tools/fsck.cpp include/weft/fs.h include/stat.h | deps
+	@mkdir -p $(B)
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/fsck.cpp
+
 $(B)/fs.img: $(B)/mkfs $(UPROGS) README.md
 	$(B)/mkfs $@ README.md $(UPROGS)
 
@@ -109,8 +114,15 @@ run: all
 test: all
 	python3 tools/runtests.py
 
+# Kill the machine KILLS times in the middle of a write-heavy workload and
+# check the disk each time (tools/crashtest.py). SEED= reproduces a run.
+KILLS ?= 20
+SEED ?=
+crashtest: all $(B)/fsck
+	python3 tools/crashtest.py --kills $(KILLS) $(if $(SEED),--seed $(SEED)) --cpus $(CPUS)
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test clean
+.PHONY: all deps qemu qemu-gdb run test crashtest clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
