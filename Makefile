@@ -2,6 +2,7 @@
 #   make qemu          boot to the shell (CPUS=N harts, default 2)
 #   make test          build everything and run every test layer
 #   make run CMD='..'  boot, type CMD into the shell, power off with its status
+#   make crashtest     kill the machine KILLS times mid-workload, fsck each time
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
@@ -48,7 +49,7 @@ UPROGS := $(sort $(foreach s,$(UPROGSRC),$(B)/bin/$(basename $(notdir $(s)))))
 # build/bin keeps the full programs for gdb and addr2line.
 UDISK := $(patsubst $(B)/bin/%,$(B)/disk/%,$(UPROGS))
 
-all: $(B)/kernel.elf $(B)/fs.img
+all: $(B)/kernel.elf $(B)/fs.img $(B)/fsck
 
 $(B)/kernel/%.cpp.o: kernel/%.cpp | deps
 	@mkdir -p $(dir $@)
@@ -84,6 +85,10 @@ $(B)/mkfs: tools/mkfs.cpp include/weft/fs.h include/weft/param.h include/stat.h 
 	@mkdir -p $(B)
 	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/mkfs.cpp
 
+$(B)/fsck: tools/fsck.cpp include/weft/fs.h include/stat.h | deps
+	@mkdir -p $(B)
+	$(HOSTCXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude -o $@ tools/fsck.cpp
+
 $(B)/disk/%: $(B)/bin/%
 	@mkdir -p $(B)/disk
 	$(CROSS)strip -o $@ $<
@@ -116,8 +121,15 @@ run: all
 test: all
 	python3 tools/runtests.py
 
+# Kill the machine KILLS times in the middle of a write-heavy workload and
+# check the disk each time (tools/crashtest.py). SEED= reproduces a run.
+KILLS ?= 20
+SEED ?=
+crashtest: all $(B)/fsck
+	python3 tools/crashtest.py --kills $(KILLS) $(if $(SEED),--seed $(SEED)) --cpus $(CPUS)
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test clean
+.PHONY: all deps qemu qemu-gdb run test crashtest clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

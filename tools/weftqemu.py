@@ -11,16 +11,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 
 
-def qemu_cmd(cpus=2, tick=100, args="", mem="128M", image=None):
+def qemu_cmd(cpus=2, tick=100, args="", mem="128M", image=None,
+             snapshot=True):
+    """snapshot=False lets the guest write the image file itself (the crash
+    test keeps what a killed machine left on its disk)."""
     image = image or os.path.join(BUILD, "fs.img")
+    drive = f"file={image},if=none,format=raw,id=x0"
+    if snapshot:
+        drive += ",snapshot=on"
     return [
         "qemu-system-riscv64", "-machine", "virt", "-bios", "default",
         "-nographic", "-m", mem, "-smp", str(cpus),
         "-kernel", os.path.join(BUILD, "kernel.elf"),
         "-global", "virtio-mmio.force-legacy=false",
-        # snapshot: tests never change the image on disk, so every boot
-        # starts from the same file system.
-        "-drive", f"file={image},if=none,format=raw,id=x0,snapshot=on",
+        # snapshot (the default): tests never change the image on disk, so
+        # every boot starts from the same file system.
+        "-drive", drive,
         "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
         "-append", f"tick={tick} {args}".strip(),
         "-monitor", "none", "-serial", "stdio",
@@ -85,3 +91,8 @@ class Guest:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def drain(self):
+        """After QEMU ended: collect what it printed that is still unread."""
+        while self._read_some(0.2) is True:
+            pass
