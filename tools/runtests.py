@@ -63,6 +63,13 @@ FAST_TICK = 10000
 FAST_TICK_CPUS = (1, 2)
 FAST_TICK_TESTS = ("t_waitrace", "t_thr_exit", "t_thr_kill", "t_clone_join",
                    "t_thr_exec")
+# The kernel's own test tools (kernel/inject.h), one configuration each in
+# a full run: every guest test under allocation-failure injection, and the
+# thread suites under schedule chaos.
+FAILALLOC_RUN = (2, 1000, "50,1")
+CHAOS_RUN = (4, 1000, "1")
+THREAD_SUITE_RE = re.compile(r"^t_(thr|lib|clone)_|^t_(waitrace|futexkill|"
+                             r"isolate|forklock)$")
 DEFAULT_TIMEOUT = 120   # seconds per guest test
 BOOT_TIMEOUT = 60       # QEMU start to the shell prompt
 GAP_TIMEOUT = 60        # one test's end to the next one's start (or the end)
@@ -594,6 +601,33 @@ def run_lockorder_check(report):
                       lines[-15:] if detail else []))
 
 
+# Short runs of the long-running tools, as part of a full run: each is a
+# command that exits 0 on success (see docs/reliability.md for long runs).
+TOOL_RUNS = [
+    ("crashtest", ["python3", "tools/crashtest.py", "--kills", "5",
+                   "--seed", "1", "--cpus", "2"], 300),
+]
+
+
+def run_tools(report, runs):
+    times = {}
+    for name, cmd, timeout in runs:
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=timeout)
+            out = p.stdout.decode("utf-8", "replace").splitlines()
+            ok, detail = p.returncode == 0, "exit status %d" % p.returncode
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode("utf-8", "replace").splitlines()
+            ok, detail = False, "no verdict within %d s" % timeout
+        report.add(Result("tools", name, ok, time.monotonic() - t0,
+                          "" if ok else detail, " ".join(cmd),
+                          [] if ok else out[-25:]))
+        times[name] = time.monotonic() - t0
+    return sum(times.values())
+
+
 def run_configs(configs, tests, report, opts, cores):
     """Runs the configurations in order, starting the next one while the
     harts of those running leave a host core free (a CPUS=1 guest keeps at
@@ -698,6 +732,11 @@ def main():
     elif not a.tick:
         configs += [Config(c, FAST_TICK, FAST_TICK_TESTS)
                     for c in (parse_list(a.cpus, int) or FAST_TICK_CPUS)]
+        if not a.cpus:
+            c, t, spec = FAILALLOC_RUN
+            configs.append(Config(c, t, None, failalloc=spec))
+            c, t, spec = CHAOS_RUN
+            configs.append(Config(c, t, "thread-suites", chaos=spec))
     if a.config:
         wanted = parse_list(a.config)
         names = {c.name for c in configs}
@@ -721,6 +760,9 @@ def main():
         if t not in all_tests:
             ap.error("no guest test %s (user/tests/%s.c)" % (t, t))
     tests = only or sorted(all_tests)
+    for c in configs:
+        if c.only == "thread-suites":
+            c.only = tuple(t for t in all_tests if THREAD_SUITE_RE.match(t))
     if a.list:
         for c in configs:
             print(c.name)
@@ -763,6 +805,8 @@ def main():
         th = time.monotonic()
         run_lockorder_check(report)
         times["kernel"] = time.monotonic() - th
+    if not narrowed and not a.host_only and not a.lockorder_only:
+        times["tools"] = run_tools(report, TOOL_RUNS)
     if configs:
         cores = a.cores or os.cpu_count() or 2
         opts = argparse.Namespace(only=bool(only), timeouts=timeouts,
@@ -772,7 +816,7 @@ def main():
     total = time.monotonic() - t0
 
     say()
-    for name in ["host", "kernel"] + [c.name for c in configs]:
+    for name in ["host", "kernel", "tools"] + [c.name for c in configs]:
         if name in times:
             p, f = report.counts(name)
             say("# %-14s %3d passed, %d failed in %.0f s" % (name, p, f,

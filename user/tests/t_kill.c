@@ -128,6 +128,7 @@ static void test_kill_blocked(void) {
 static void test_kill_waiting_parent(void) {
   ASSERT_EQ(pipe(grand), 0, "pipe");
   int pid = spawn(body_wait);
+  ASSERT_GT(pid, 0, "fork");  // (else nobody would write to grand)
   int gpid = -1;
   EXPECT_EQ(read(grand[0], &gpid, sizeof(gpid)), sizeof(gpid),
             "the child reports its own child");
@@ -171,6 +172,7 @@ static void test_killed_files_closed(void) {
     sleep(1000000);
     exit(53);
   }
+  ASSERT_GT(pid, 0, "fork");  // (else nobody would signal ready)
   close(p[1]);
   await_ready();
   EXPECT_EQ(kill_and_reap(pid), -1, "kill a child holding a pipe's write end");

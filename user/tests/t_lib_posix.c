@@ -14,6 +14,17 @@
 
 static int checks, failures;
 
+// Creates a thread or gives up: a program whose threads wait for each other
+// cannot go on without one of them (the kernel may be out of threads or
+// memory, as it is made to be when the tests run under allocation-failure
+// injection).
+static void start(pthread_t *t, void *(*fn)(void *), void *arg) {
+  if (pthread_create(t, NULL, fn, arg) != 0) {
+    printf("# bail out: pthread_create failed\n");
+    exit(1);
+  }
+}
+
 static void check(int ok, const char *what) {
   checks++;
   if (!ok)
@@ -48,7 +59,7 @@ static void parallel_sum(void) {
   for (int w = 0; w < WORKERS; w++) {
     r[w].from = w * (N / WORKERS);
     r[w].to = (w + 1) * (N / WORKERS);
-    pthread_create(&tid[w], NULL, partial_sum, &r[w]);
+    start(&tid[w], partial_sum, &r[w]);
   }
   long total = 0;
   for (int w = 0; w < WORKERS; w++) {
@@ -77,7 +88,7 @@ static void *count_up(void *arg) {
 static void mutex_counter(void) {
   pthread_t t[8];
   for (int i = 0; i < 8; i++)
-    pthread_create(&t[i], NULL, count_up, NULL);
+    start(&t[i], count_up, NULL);
   for (int i = 0; i < 8; i++)
     pthread_join(t[i], NULL);
   check(count == 80000, "8 threads x 10000 increments under a mutex");
@@ -143,8 +154,8 @@ static void bounded_buffer(void) {
   pthread_mutex_init(&buf_lock, NULL);
   pthread_cond_init(&not_full, NULL);
   pthread_cond_init(&not_empty, NULL);
-  pthread_create(&c, NULL, consume, NULL);
-  pthread_create(&p, NULL, produce, NULL);
+  start(&c, consume, NULL);
+  start(&p, produce, NULL);
   pthread_join(p, NULL);
   pthread_join(c, &result);
   check((long)result == (long)ITEMS * (ITEMS + 1) / 2,
@@ -185,7 +196,7 @@ static void barrier_phases(void) {
   pthread_t t[PT];
   pthread_barrier_init(&phase_barrier, NULL, PT);
   for (long i = 0; i < PT; i++)
-    pthread_create(&t[i], NULL, phased, (void *)i);
+    start(&t[i], phased, (void *)i);
   for (int i = 0; i < PT; i++)
     pthread_join(t[i], NULL);
   pthread_barrier_destroy(&phase_barrier);
@@ -209,7 +220,7 @@ static void *use_once(void *arg) {
 static void once_init(void) {
   pthread_t t[6];
   for (int i = 0; i < 6; i++)
-    pthread_create(&t[i], NULL, use_once, NULL);
+    start(&t[i], use_once, NULL);
   for (int i = 0; i < 6; i++)
     pthread_join(t[i], NULL);
   check(initialized == 1, "pthread_once initializes once");
@@ -234,7 +245,7 @@ static void semaphores(void) {
   pthread_t t;
   sem_init(&ping, 0, 0);
   sem_init(&pong, 0, 0);
-  pthread_create(&t, NULL, ponger, NULL);
+  start(&t, ponger, NULL);
   int ok = 1;
   for (int i = 0; i < 100; i++) {
     sem_post(&ping);
