@@ -106,11 +106,16 @@ void chaos_point(ChaosPoint where) {
   push_off();
   Cpu* c = mycpu();
   Thread* t = c->thread;
+  // Not again inside the yield this point makes (its own lock releases are
+  // points too): that would nest yields without end.
   bool may = t && c->noff == 1 && c->intena && c->spin_held == 0 &&
-             t->state == ThreadState::Running;
+             t->state == ThreadState::Running && !t->in_chaos;
   u64 n = may ? ++t->chaos_events : 0;
   pop_off();
   if (!may) return;
   u64 h = mix(g_chaos.seed ^ mix(static_cast<u64>(t->tid) << 32 ^ n) ^ static_cast<u64>(where));
-  if (h % 1000 < g_chaos.permille) yield();
+  if (h % 1000 >= g_chaos.permille) return;
+  t->in_chaos = true;
+  yield();
+  t->in_chaos = false;
 }

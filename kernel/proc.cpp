@@ -15,6 +15,7 @@
 #include "lib/kprintf.h"
 #include "lib/string.h"
 #include "memlayout.h"
+#include "sync/futex.h"
 #include "uaccess.h"
 #include "vm.h"
 
@@ -42,6 +43,8 @@ Thread* alloc_thread(Process* p, int tid) {
   t->kstack = kstack;
   t->killed = false;
   t->sleep_killable = false;
+  t->in_chaos = false;
+  t->chaos_events = 0;
   memset(&t->tf, 0, sizeof(t->tf));
   memset(&t->ctx, 0, sizeof(t->ctx));
   memset(&t->fp, 0, sizeof(t->fp));
@@ -351,7 +354,7 @@ void exit(int status) {
   thread_exit(status);
 }
 
-void thread_exit(int status_if_last) {
+void thread_exit(int status_if_last, u64 where, u32 what) {
   Thread* t = current();
   Process* p = t->proc;
   bool last;
@@ -363,6 +366,9 @@ void thread_exit(int status_if_last) {
       p->state = ProcState::Exiting;
     }
   }
+  // A bad `where` is ignored: the thread ends either way. The space stays
+  // mapped: it is freed only when the process is reaped, after this thread.
+  if (where) (void)futex_store_and_wake_all(where, what);
   if (last) release_process(p);
   t->lock.acquire();  // held across the switch; the scheduler reaps us
   t->state = ThreadState::Zombie;

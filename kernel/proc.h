@@ -78,6 +78,7 @@ struct Thread {
   u64 fp_stamp = 0;  // names the version of fp; see Cpu::fp_loaded
   u8 sleep_held[kFirstSpinRank] = {};  // sleep locks held, per rank (sync/lockrank.cpp)
   u64 chaos_events = 0;  // schedule-chaos points passed (inject.cpp)
+  bool in_chaos = false;  // inside a chaos yield
   ListNode runq_node;   // guarded by the run-queue lock
   ListNode proc_node;   // guarded by proc->lock: Process::threads
   ListNode id_node;     // guarded by the id lock: the tid table, free slots
@@ -187,7 +188,10 @@ inline bool must_end(Thread* t) { return t->proc->killed.load() || t->killed.loa
 int tspawn(u64 stktop, u64 fcn, u64 arg);
 // End the calling thread. If it is the process's last, the process exits
 // with status_if_last (unless exit or kill already decided its status).
-[[noreturn]] void thread_exit(int status_if_last);
+// With a non-zero `where` (texit), once the thread no longer counts among
+// the living, `what` is stored there and every futex waiter on it woken:
+// a woken thread that ends at once is then surely the last one.
+[[noreturn]] void thread_exit(int status_if_last, u64 where = 0, u32 what = 0);
 // The scheduler's reap step for a Zombie thread it has switched away from;
 // called with t->lock held, releases it.
 void reap_thread(Thread* t);

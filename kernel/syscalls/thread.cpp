@@ -15,12 +15,7 @@ i64 sys_gettid() { return current()->tid; }
 
 i64 sys_tspawn() { return tspawn(arg_raw(0), arg_raw(1), arg_raw(2)); }
 
-i64 sys_texit() {
-  u64 where = arg_raw(0);
-  // A bad `where` is ignored: the thread ends either way.
-  if (where) (void)futex_store_and_wake_all(where, static_cast<u32>(arg_int(1)));
-  thread_exit(0);
-}
+i64 sys_texit() { thread_exit(0, arg_raw(0), static_cast<u32>(arg_int(1))); }
 
 i64 sys_yield() { return yield_to(arg_int(0)); }
 

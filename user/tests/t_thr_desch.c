@@ -8,7 +8,7 @@
 //   thread asleep in futex_wait (which stays asleep), for a running thread,
 //   and for a thread already woken.
 // - No lost wake-up under a tight loop: two parties hand a turn back and
-//   forth thousands of times (up to 20000, for at most 3 s, at least 1000),
+//   forth thousands of times (up to 20000, for at most 3 s, at least 100),
 //   each sleeping in desch with the guard protocol (set own guard, re-check
 //   the turn, desch; the other side sets the turn, clears the guard,
 //   mkrun), between two threads of one process. The main thread watches
@@ -90,7 +90,9 @@ static void test_basics(void) {
 // --- ping-pong
 #define ROUNDS 20000   // at most; and at most PP_MS milliseconds
 #define PP_MS 3000
-#define MIN_ROUNDS 1000
+// The point is that no wake-up is lost (no progress for 5 s fails), not
+// speed: a loaded host or schedule chaos makes every hand-over slow.
+#define MIN_ROUNDS 100
 
 struct side {
   int tid;
