@@ -18,7 +18,7 @@ constexpr int CTRL_D = 4;
 constexpr int CTRL_P = 16;
 constexpr int CTRL_U = 21;
 constexpr int BACKSPACE = 0x7f;
-constexpr u32 INPUT_SIZE = 256;
+constexpr u32 INPUT_SIZE = 1024;  // a typed line longer than this is cut
 
 struct Input {
   Spinlock lock{"console-in", LockRank::ConsoleIn};

@@ -17,7 +17,7 @@
 // the background with '&' 0, and a command that cannot be run 1.
 #include "user.h"
 
-#define MAXLINE 512   // longest input line, newline included
+#define MAXLINE 1024  // longest input line, newline included
 #define MAXNODES 64   // commands, pipelines and lists in one line
 #define MAXREDIR 4    // redirections on one command
 
