@@ -629,16 +629,40 @@ static void __attribute__((noreturn)) worker(int j, int w, int nthreads) {
 #define MAXGEN 65536
 #define MAXPI (NPROC + NTHR)
 static struct { int type; u64 v; } g_ring[RING];
-static unsigned g_head, g_tail;                // advanced by the reader, by main
+static unsigned g_head, g_tail;               // advanced by the reader, by main
 static int g_reader_done;
 static char g_reader_stack[PGSIZE] __attribute__((aligned(16)));
-static struct { int pid, w; } g_fam[MAXFAM];   // registered, maybe alive
+static struct { int pid, w; } g_fam[MAXFAM];  // registered, maybe alive
 static int g_nfam, g_all_dead, g_ngen;
-static unsigned char g_dead[MAXGEN / 8];       // workers that have ended
+static unsigned char g_dead[MAXGEN / 8];      // workers that have ended
 static struct { int pid, w; long end; } g_work[MAXPROCS];
 static long g_calls, g_procs, g_threads, g_bad, g_opn[NOPS_MAX], g_opok[NOPS_MAX];
 static struct procinfo g_pi[MAXPI];
 static char g_why[240];
+
+static char *dec(int v, char t[16]) {  // decimal text of v, inside t
+  char *s = t + 15;
+  unsigned u = v < 0 ? -(unsigned)v : (unsigned)v;
+  *s = 0;
+  do *--s = '0' + u % 10; while (u /= 10);
+  if (v < 0) *--s = '-';
+  return s;
+}
+
+// Adds a reason to the FAIL line; fmt knows %s and %d.
+static void why(const char *fmt, ...) {
+  char *p = g_why + strlen(g_why), *e = g_why + sizeof(g_why) - 1, t[16];
+  va_list ap;
+  va_start(ap, fmt);
+  for (const char *s = p == g_why ? "" : "; "; *s && p < e;) *p++ = *s++;
+  for (; *fmt && p < e; fmt++) {
+    const char *s = *fmt != '%' ? (t[0] = *fmt, t[1] = 0, t)
+                    : *++fmt == 's' ? va_arg(ap, const char *) : dec(va_arg(ap, int), t);
+    while (*s && p < e) *p++ = *s++;
+  }
+  *p = 0;
+  va_end(ap);
+}
 
 static void reader(void *arg) {
   unsigned char buf[512];
@@ -660,39 +684,21 @@ static void reader(void *arg) {
   texit(&g_reader_done, 1);  // end of file: every writer is gone
 }
 
-static char *num(long v, char *b) {  // decimal text of v into b[24]
-  char t[24];
-  int n = 0;
-  unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
-  do t[n++] = '0' + u % 10; while (u /= 10);
-  char *p = b;
-  if (v < 0) *p++ = '-';
-  while (n) *p++ = t[--n];
-  *p = 0;
-  return b;
-}
-static void why(const char *s) {
-  if (strlen(g_why) + strlen(s) + 3 < sizeof(g_why)) strcat(strcat(g_why, *g_why ? "; " : ""), s);
-}
 static int dead(int w) { return g_all_dead || (g_dead[w % MAXGEN / 8] >> (w % 8) & 1); }
 static void set_dead(int w) { g_dead[w % MAXGEN / 8] |= 1 << (w % 8); }
 
 static void drain(void) {
   for (unsigned head = __atomic_load_n(&g_head, __ATOMIC_ACQUIRE); g_tail != head;) {
-    int type = g_ring[g_tail % RING].type;
+    int type = g_ring[g_tail % RING].type, i;
     u64 v = g_ring[g_tail % RING].v;
     __atomic_store_n(&g_tail, g_tail + 1, __ATOMIC_RELEASE);
-    if (type == R_BORN) {
-      g_procs++, g_threads++;
-      if (g_nfam < MAXFAM) g_fam[g_nfam].pid = v & 0xffffffff, g_fam[g_nfam++].w = v >> 32;
-    } else if (type == R_OP) {
-      g_opn[(v & 0xff) % NOPS_MAX] += v >> 8 & 0xfffff, g_opok[(v & 0xff) % NOPS_MAX] += v >> 28;
-      g_calls += v >> 8 & 0xfffff;
-    } else if (type == R_THREADS) {
-      g_threads += v;
-    } else if (type == R_BAD && g_bad++ < 20) {
+    if (type == R_BORN && (g_procs++, g_threads++, g_nfam < MAXFAM))
+      g_fam[g_nfam].pid = v & 0xffffffff, g_fam[g_nfam++].w = v >> 32;
+    if (type == R_OP && (i = v & 0xff) < NOPS_MAX)
+      g_opn[i] += v >> 8 & 0xfffff, g_opok[i] += v >> 28, g_calls += v >> 8 & 0xfffff;
+    if (type == R_THREADS) g_threads += v;
+    if (type == R_BAD && g_bad++ < 20)
       printf("fuzz: wrong result: %s returned %d\n", palette[(v & 0xff) % NOPS].name, (int)(v >> 8));
-    }
   }
 }
 
@@ -717,65 +723,45 @@ static int scan(void) {
     if (alive && dead(g_fam[f].w)) kill(g_fam[f].pid);
     left += alive, f++;
   }
-  for (; zombies > 0; zombies--) {
-    int pid = wait(0);
-    for (int j = 0; j < MAXPROCS; j++)
+  for (; zombies > 0; zombies--)
+    for (int j = 0, pid = wait(0); j < MAXPROCS; j++)
       if (pid > 0 && g_work[j].pid == pid) set_dead(g_work[j].w), g_work[j].pid = 0;
-  }
   return n < 0 ? -1 : left;
 }
 
-static void start_worker(int j, u64 *rs, int nthreads) {
-  int w = g_ngen, pid = fork();
-  if (pid == 0) worker(j, w, nthreads);
-  if (pid < 0) return;  // the tables are full: again later
-  g_ngen++;
-  g_work[j].pid = pid, g_work[j].w = w, g_work[j].end = uptime() + (long)(1 + rnd(rs) % 6) * g_hz;
-}
-
-// Removes everything below g_top, walking down with chdir and relative
-// names (the tree may be deeper than MAXPATH). Runs in a child, so that the
-// root keeps its cwd. Returns how many entries could not be removed.
-static int rm_tree(void) {
-  static int skip[64];
-  int nskip = 0, depth = 0;
+// Empties the cwd: each entry is unlinked, a directory emptied first with
+// chdir (the tree may be deeper than MAXPATH). Returns what could not go.
+static int rm_here(void) {
   struct dirent de;
   struct stat st;
   char name[DIRSIZ + 1];
-  if (chdir(g_top) < 0) return 1;
-  for (;;) {
-    int fd = open(".", O_RDONLY), found = 0, skipped = 0;
-    if (fd < 0) return nskip + 1;
-    while (!found && read(fd, &de, sizeof(de)) == sizeof(de)) {
+  for (int skip = 0, failed = 0;;) {
+    int fd = open(".", O_RDONLY), seen = 0, found = 0;
+    while (!found && fd >= 0 && read(fd, &de, sizeof(de)) == sizeof(de)) {
       memmove(name, de.name, DIRSIZ), name[DIRSIZ] = 0;
-      if (!de.inum || !strcmp(name, ".") || !strcmp(name, "..")) continue;
-      found = 1;
-      for (int i = 0; i < nskip; i++) found &= skip[i] != de.inum;
-      skipped += !found;
-    }
-    if (!found) {  // this directory is as empty as it gets: up
-      if (skipped && nskip < 64 && fstat(fd, &st) == 0) skip[nskip++] = st.ino;
-      close(fd);
-      if (depth-- == 0) return nskip;
-      chdir("..");
-      continue;
+      found = de.inum && strcmp(name, ".") && strcmp(name, "..") && seen++ >= skip;
     }
     close(fd);
-    if (unlink(name) == 0) continue;  // files, devices, empty directories
-    if (stat(name, &st) == 0 && st.type == T_DIR && chdir(name) == 0)
-      depth++;  // empty it first
-    else if (nskip < 64)
-      skip[nskip++] = de.inum;
-    else
-      return nskip;
+    if (!found) return failed;
+    if (unlink(name) == 0) continue;  // a file, a device, an empty directory
+    if (stat(name, &st) == 0 && st.type == T_DIR && chdir(name) == 0) {
+      failed += rm_here();
+      chdir("..");
+      if (unlink(name) == 0) continue;
+    }
+    failed++, skip++;
   }
 }
 
-// The kernel still works: getpid, a pipe, fork and wait, a file.
-static void sanity(void) {
+// The kernel still answers: getpid, a pipe, fork and wait, a file. Then
+// everything the run took must come back (freeing may finish a little
+// after wait returns: allow 5 s).
+static void check_kernel(struct kstat *before) {
+  static const char *what[] = {"free pages", "free threads", "free procs", "open files",
+                               "cached inodes", "free disk inodes", "free disk blocks"};
   char a[100], b[100], path[32];
-  int fds[2], st = 0;
-  for (int i = 0; i < 100; i++) a[i] = 'a' + i % 26;
+  int fds[2] = {-1, -1}, st = 0, fd;
+  for (int i = 0; i < 100; i++) a[i] = 'a' + i % 26, b[i] = 0;
   if (getpid() != g_root) why("getpid is wrong");
   if (pipe(fds) < 0 || write(fds[1], a, 100) != 100 || read(fds[0], b, 100) != 100 || memcmp(a, b, 100))
     why("pipe round trip failed");
@@ -784,14 +770,18 @@ static void sanity(void) {
   if (pid == 0) exit(42);
   if (pid < 0 || wait(&st) != pid || st != 42) why("fork+wait failed");
   strcat(strcpy(path, g_top), "/chk");
-  int fd = open(path, O_CREATE | O_RDWR);
-  if (fd < 0 || write(fd, a, 100) != 100) why("file write failed");
-  close(fd);
-  fd = open(path, O_RDONLY);
-  memset(b, 0, sizeof(b));
-  if (fd < 0 || read(fd, b, 100) != 100 || memcmp(a, b, 100)) why("file read failed");
+  if ((fd = open(path, O_CREATE | O_RDWR)) < 0 || write(fd, a, 100) != 100) why("file write failed");
+  close(fd), memset(b, 0, 100);
+  if ((fd = open(path, O_RDONLY)) < 0 || read(fd, b, 100) != 100 || memcmp(a, b, 100)) why("file read failed");
   close(fd);
   if (unlink(path) < 0) why("unlink failed");
+  struct kstat now;
+  for (int i = 0; i < 5 * g_hz; i++, sleep(1))
+    if (kstat(&now) == 0 && !memcmp(&now, before, sizeof(now))) return;
+  for (int i = 0; i < 7; i++) {
+    int x = ((int *)before)[i], y = ((int *)&now)[i];
+    if (x != y) why("%s %d -> %d", what[i], x, y);
+  }
 }
 
 // A checksum of the names in "/": the run must leave nothing there.
@@ -820,10 +810,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   int secs = atoi(argv[1]), nprocs = argc > 3 ? atoi(argv[3]) : 4;
-  int nthreads = argc > 4 ? atoi(argv[4]) : 4;
+  int nthreads = argc > 4 ? atoi(argv[4]) : 4, fds[2];
   if (nprocs < 1 || nprocs > MAXPROCS) nprocs = 4;
   g_seed = atoi(argv[2]), g_root = getpid();
-  char args[128], b1[24], b2[24];
+  char args[128], t[16];
   if (bootargs(args, sizeof(args)) > 0)
     for (char *s = args; *s; s++)
       if ((s == args || s[-1] == ' ') && !strncmp(s, "tick=", 5) && atoi(s + 5) > 0) g_hz = atoi(s + 5);
@@ -837,29 +827,28 @@ int main(int argc, char **argv) {
   for (int i = 0; i < (int)sizeof(g_pattern); i++) g_pattern[i] = 'a' + i % 26;
   memset(g_long, 'a', sizeof(g_long) - 1);
 
-  strcat(strcpy(g_top, "/fz"), num(g_root, b1));
-  struct kstat before, after;
+  strcat(strcpy(g_top, "/fz"), dec(g_root, t));
+  struct kstat before;
   unsigned names = root_names();
-  int fds[2];
   if (mkdir(g_top) < 0 || kstat(&before) < 0 || mkdir(strcat(strcpy(args, g_top), "/s")) < 0 ||
-      pipe(fds) < 0) {
+      pipe(fds) < 0 || (g_regr = fds[0], g_regw = fds[1],
+                        tspawn(g_reader_stack + PGSIZE, reader, 0) < 0)) {
     printf("fuzz: cannot set up in %s\n", g_top);
     return 1;
   }
-  g_regr = fds[0], g_regw = fds[1];
-  if (tspawn(g_reader_stack + sizeof(g_reader_stack), reader, 0) < 0) return 1;
   printf("fuzz: %d s, seed %d, %d processes x %d threads, %d Hz, in %s\n", secs, (int)g_seed,
          nprocs, nthreads, g_hz, g_top);
 
   u64 rs = mix(g_seed);
-  long t0 = uptime(), stop = t0 + (long)secs * g_hz, note = t0 + 10L * g_hz;
-  for (long now; (now = uptime()) < stop; sleep(g_hz / 20 + 1)) {
-    for (int j = 0; j < nprocs; j++) {
-      if (g_work[j].pid && now >= g_work[j].end) {
-        kill(g_work[j].pid);
-        set_dead(g_work[j].w), g_work[j].pid = 0;
-      }
-      if (!g_work[j].pid) start_worker(j, &rs, nthreads);
+  long t0 = uptime(), note = t0 + 10L * g_hz;
+  for (long now; (now = uptime()) < t0 + (long)secs * g_hz; sleep(g_hz / 20 + 1)) {
+    for (int j = 0, pid; j < nprocs; j++) {
+      if (g_work[j].pid && now >= g_work[j].end)
+        kill(g_work[j].pid), set_dead(g_work[j].w), g_work[j].pid = 0;
+      if (g_work[j].pid || (pid = fork()) < 0) continue;  // the tables may be full: later
+      if (pid == 0) worker(j, g_ngen, nthreads);
+      g_work[j].pid = pid, g_work[j].w = g_ngen++;
+      g_work[j].end = now + (long)(1 + rnd(&rs) % 6) * g_hz;
     }
     scan();
     if (now >= note) {
@@ -876,10 +865,9 @@ int main(int argc, char **argv) {
   for (int j = 0; j < nprocs; j++)
     if (g_work[j].pid) kill(g_work[j].pid);
   int left = 1, others = 1;
-  for (long limit = uptime() + 30L * g_hz; uptime() < limit; sleep(2)) {
+  for (long limit = uptime() + 30L * g_hz; uptime() < limit && (left || others); sleep(2)) {
     left = scan(), others = 0;
     for (int i = 0, n = procinfo(g_pi, MAXPI); i < n; i++) others += g_pi[i].pid > g_root;
-    if (!left && !others) break;
   }
   if (left || others) {
     why(left ? "processes survived kill" : "unregistered processes survived");
@@ -888,33 +876,23 @@ int main(int argc, char **argv) {
         printf("fuzz: still there: pid %d ppid %d tid %d state %d %s\n", g_pi[i].pid,
                g_pi[i].ppid, g_pi[i].tid, g_pi[i].state, g_pi[i].name);
   } else {
-    close(g_regw);
+    close(g_regw);  // the reader sees the end of the registry once all writers are gone
     for (int i = 0; i < 10 * g_hz && !__atomic_load_n(&g_reader_done, __ATOMIC_ACQUIRE); i++) sleep(1);
     drain();
     if (!g_reader_done) why("the registry pipe still has a writer");
     close(g_regr);
     int pid = fork(), st = -1;
-    if (pid == 0) exit(rm_tree());
-    if (pid < 0 || wait(&st) != pid || st != 0) why("could not remove every file");
-    sanity();
-    static const char *what[] = {"free pages", "free threads", "free procs", "open files",
-                                 "cached inodes", "free disk inodes", "free disk blocks"};
-    int same = 0;
-    for (int i = 0; i < 5 * g_hz; i++, sleep(1))  // freeing may finish after wait returns
-      if ((same = kstat(&after) == 0 && !memcmp(&after, &before, sizeof(after)))) break;
-    for (int i = 0; i < 7 && !same; i++) {
-      int x = ((int *)&before)[i], y = ((int *)&after)[i];
-      char m[64];
-      if (x != y) why(strcat(strcat(strcat(strcat(strcpy(m, what[i]), " "), num(x, b1)), " -> "), num(y, b2)));
-    }
-    if (unlink(g_top) < 0) why("cannot remove the run's directory");
+    if (pid == 0) exit(chdir(g_top) < 0 ? 1 : rm_here());  // a child: the root keeps its cwd
+    if (pid < 0 || wait(&st) != pid || st != 0) why("%d files could not be removed", st);
+    check_kernel(&before);
+    if (unlink(g_top) < 0) why("cannot remove %s", g_top);
     if (root_names() != names) why("the names in / changed");
   }
-  if (g_bad) why(strcat(num(g_bad, b1), " wrong results"));
-  printf("fuzz: calls per operation (ok %%):");
-  for (int i = 0; i < NOPS; i++)
+  if (g_bad) why("%d wrong results", (int)g_bad);
+  printf("fuzz: calls per operation (%% ok):");
+  for (int i = 0, k = 0; i < NOPS; i++)
     if (!(palette[i].flags & F_USER) && palette[i].weight)
-      printf("%s %s %d (%d)", i % 8 ? "," : "\nfuzz:  ", palette[i].name, (int)g_opn[i],
+      printf("%s %s %d (%d)", k++ % 8 ? "," : "\nfuzz:  ", palette[i].name, (int)g_opn[i],
              g_opn[i] ? (int)(100 * g_opok[i] / g_opn[i]) : 0);
   printf("\nfuzz: %d calls, %d processes, %d threads, seed %d: %s%s\n", (int)g_calls, (int)g_procs,
          (int)g_threads, (int)g_seed, *g_why ? "FAIL: " : "PASS", g_why);
