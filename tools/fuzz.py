@@ -9,7 +9,8 @@ fails on a kernel panic, on the fuzzer's FAIL line, on QEMU dying, and on a
 hang: nothing printed for --silence seconds (the fuzzer prints progress
 every 10 s) or no verdict by SECONDS + --margin. On a hang or a FAIL it types
 Ctrl-P (the kernel lists every process and thread) before killing QEMU.
-Exits 0 only on PASS. The console goes to build/fuzz-logs/seed-S-cpus-C.log.
+Exits 0 only on PASS. The console goes to build/fuzz-logs/seed-S-cpus-C.log
+(seed-S-cpus-C-tickT.log for a tick other than 100).
 """
 
 import argparse
@@ -59,7 +60,8 @@ def main():
                   file=sys.stderr)
             return 2
     os.makedirs(LOGDIR, exist_ok=True)
-    logpath = os.path.join(LOGDIR, "seed-%d-cpus-%d.log" % (a.seed, a.cpus))
+    logpath = os.path.join(LOGDIR, "seed-%d-cpus-%d%s.log" % (
+        a.seed, a.cpus, "" if a.tick == 100 else "-tick%d" % a.tick))
 
     with open(logpath, "wb") as log:
         cmd = qemu_cmd(a.cpus, a.tick)

@@ -265,7 +265,7 @@ struct op {
 
 #define OP(name) static long op_##name(struct ctx *c, const struct op *o)
 OP(fork); OP(spawn); OP(swarm); OP(exec); OP(exit); OP(kill); OP(sbrk); OP(ids);
-OP(unknown); OP(scribble);
+OP(unknown); OP(scribble); OP(touch);
 
 static const struct op palette[] = {
     {"read", SYS_read, 120, {A_FD, A_OUT, A_LEN}, F_BADLE0, 0},
@@ -307,6 +307,7 @@ static const struct op palette[] = {
     {"kstat", SYS_kstat, 10, {A_OUT}, F_BAD1, 0},
     {"unknown", -1, 25, {0}, 0, op_unknown},      // 0, 27-29, SYS_MAX, huge
     {"scribble", -1, 60, {0}, F_USER, op_scribble},  // rewrite the shared path
+    {"touch", -1, 10, {0}, F_USER, op_touch},        // store into the arena
     {"halt", SYS_halt, 0, {0}, 0, 0},               // never: it powers off
 };
 #define NOPS (int)(sizeof(palette) / sizeof(palette[0]))
@@ -315,6 +316,18 @@ _Static_assert(NOPS <= NOPS_MAX, "raise NOPS_MAX");
 
 static void wrong(const struct op *o, long r) {
   report(R_BAD, (u64)(o - palette) | (u64)(unsigned)r << 8);
+}
+
+// Memory that the kernel never writes must stay as it was: the pattern (only
+// ever a source) and the page of zeros. (A freed page reads 0x5a.)
+#define BAD_MEMORY 0xff
+static void check_memory(void) {
+  int bad = -1;
+  for (int i = sizeof(g_pattern) - 1; i >= 0; i--)
+    if (g_pattern[i] != 'a' + i % 26) bad = i;
+  for (int i = PGSIZE - 1; i >= 0; i--)
+    if (((char *)g_zpage)[i]) bad = sizeof(g_pattern) + i;
+  if (bad >= 0) report(R_BAD, BAD_MEMORY | (u64)bad << 8);
 }
 
 static long generic(struct ctx *c, const struct op *o) {
@@ -344,6 +357,7 @@ OP(fork) {
     c->pid = c->tid = SC1(SYS_getpid, 0);
     memset(c->n, 0, sizeof(c->n)), memset(c->ok, 0, sizeof(c->ok)), c->calls = c->spawned = 0;
     born(c->pid);
+    check_memory();                    // the copy is the original
     if (R(c, 3) == 0) op_swarm(c, o);  // a child with many threads, to end
     return -1;  // the parent counts the call
   } else if (r > 0) {
@@ -520,6 +534,15 @@ OP(scribble) {
   return 0;
 }
 
+// Stores into the arena from user mode while other threads shrink it: a
+// store to a page being unmapped either lands before the unmap or faults
+// (ending this thread only); it must never reach the page once it is freed.
+OP(touch) {
+  for (int n = 0; n < 16; n++) *(volatile char *)arena(c) = (char)R(c, 256);
+  (void)o;
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Threads.
 
@@ -616,6 +639,7 @@ static void __attribute__((noreturn)) worker(int j, int w, int nthreads) {
         __atomic_store_n(&g_slot[s].busy, 0, __ATOMIC_RELEASE);
     }
     if (R(c, 8) == 0 && (s = R(c, NOFILE)) != g_regw) close(s);
+    check_memory();
     flush(c);
     sleep(1);
   }
@@ -697,7 +721,9 @@ static void drain(void) {
     if (type == R_OP && (i = v & 0xff) < NOPS_MAX)
       g_opn[i] += v >> 8 & 0xfffff, g_opok[i] += v >> 28, g_calls += v >> 8 & 0xfffff;
     if (type == R_THREADS) g_threads += v;
-    if (type == R_BAD && g_bad++ < 20)
+    if (type == R_BAD && (v & 0xff) == BAD_MEMORY && g_bad++ < 20)
+      printf("fuzz: wrong result: memory that no one writes changed at byte %d\n", (int)(v >> 8));
+    else if (type == R_BAD && g_bad++ < 20)
       printf("fuzz: wrong result: %s returned %d\n", palette[(v & 0xff) % NOPS].name, (int)(v >> 8));
   }
 }
