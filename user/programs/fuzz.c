@@ -564,8 +564,11 @@ static void fuzz_loop(struct ctx *c) {
 static void __attribute__((noreturn)) finish(struct ctx *c) {
   static char *echo_argv[] = {"echo", "fz", 0}, *self_argv[] = {"fuzz", "-x", 0};
   flush(c);
-  long k = R(c, 4);  // a child ends its process, threads and all: exit or exec
-  if (c->kind == K_CHILD && k < 2) SC3(SYS_exec, k ? "/echo" : "/fuzz", k ? echo_argv : self_argv, 0);
+  // A child ends its process, threads and all: exit or exec. A clone may
+  // exec too, leaving the address space it shared.
+  long k = R(c, 4);
+  if ((c->kind == K_CHILD && k < 2) || (c->kind == K_CLONE && k == 0))
+    SC3(SYS_exec, k ? "/echo" : "/fuzz", k ? echo_argv : self_argv, 0);
   if (c->kind == K_CHILD) SC1(SYS_exit, k);
   // texit stores 0 once we are off the stack: the slot is free again.
   SC3(SYS_texit, c->slot >= 0 ? (long)&g_slot[c->slot].busy : 0, 0, 0);
