@@ -2,6 +2,8 @@
 #   make qemu          boot to the shell (CPUS=N harts, default 2)
 #   make test          build everything and run every test layer
 #   make run CMD='..'  boot, type CMD into the shell, power off with its status
+#   make fuzz          the system-call fuzzer (SECONDS=60 SEED=1 CPUS=2)
+#   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
@@ -121,15 +123,20 @@ run: all
 test: all
 	python3 tools/runtests.py
 
+# The long-running tools of docs/reliability.md. SEED= reproduces a run.
+SEED ?= 1
+SECONDS ?= 60
+fuzz: all
+	python3 tools/fuzz.py --seconds $(SECONDS) --cpus $(CPUS) --seed $(SEED) --tick $(TICK)
+
 # Kill the machine KILLS times in the middle of a write-heavy workload and
-# check the disk each time (tools/crashtest.py). SEED= reproduces a run.
+# check the disk each time (tools/crashtest.py).
 KILLS ?= 20
-SEED ?=
 crashtest: all $(B)/fsck
-	python3 tools/crashtest.py --kills $(KILLS) $(if $(SEED),--seed $(SEED)) --cpus $(CPUS)
+	python3 tools/crashtest.py --kills $(KILLS) --seed $(SEED) --cpus $(CPUS)
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test crashtest clean
+.PHONY: all deps qemu qemu-gdb run test fuzz crashtest clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -604,6 +604,8 @@ def run_lockorder_check(report):
 # Short runs of the long-running tools, as part of a full run: each is a
 # command that exits 0 on success (see docs/reliability.md for long runs).
 TOOL_RUNS = [
+    ("fuzz", ["python3", "tools/fuzz.py", "--seconds", "60", "--cpus", "2",
+              "--seed", "1", "--quiet"], 600),
     ("crashtest", ["python3", "tools/crashtest.py", "--kills", "5",
                    "--seed", "1", "--cpus", "2"], 300),
 ]
