@@ -352,16 +352,7 @@ static int w_sh(void) {
 }
 
 // ---------------------------------------------------------------------------
-// exec: fork/exec storms, statuses, kills.
-
-static int blocker_word;
-static void *blocker(void *arg) {
-  // A thread that sleeps in futex_wait or spins until the process is killed.
-  while (arg || LOAD(&blocker_word) == 0)
-    if (!arg)
-      futex_wait(&blocker_word, 0);
-  return 0;
-}
+// exec: fork/exec storms and exit statuses.
 
 static int w_exec(void) {
   int ops = 0;
@@ -432,34 +423,111 @@ static int w_exec(void) {
       exit(s);
     }
     CHECK(reap1(pid) == 6, "fork chain 6 deep");
-    // Kill a child blocked reading a pipe nobody writes, and one with
-    // threads (sleeping and spinning) once it has said it is ready.
-    int r[2];
+    ops += 12;
+  } while (more());
+  return ops;
+}
+
+// ---------------------------------------------------------------------------
+// kill: processes are killed while blocked in a pipe, with threads asleep and
+// spinning, and at a random moment of a busy life (fork, exec, pthreads,
+// files, sbrk); exec from a thread ends the others.
+
+static int blocker_word;
+static void *blocker(void *arg) {  // sleeps in futex_wait, or spins if arg
+  while (arg || LOAD(&blocker_word) == 0)
+    if (!arg)
+      futex_wait(&blocker_word, 0);
+  return 0;
+}
+
+static void *execer(void *arg) {
+  char *argv[] = {"/echo", "from", "a", "thread", 0};
+  exec(argv[0], argv);
+  return arg;
+}
+
+static void *triple(void *arg) { return (void *)((long)arg * 3 + 1); }
+
+// A child that does a bit of everything until it is killed.
+static void __attribute__((noreturn)) busy(void) {
+  pthread_t t;
+  pthread_create(&t, 0, blocker, (void *)1);
+  move_fd(open("kout", O_CREATE | O_WRONLY), 1);
+  for (int i = 0;; i++) {
+    int pid = fork();
+    if (pid == 0) {
+      char *argv[] = {"/wc", "/README.md", 0};
+      if (i % 2)
+        exec(argv[0], argv);
+      exit(0);
+    }
+    if (pid > 0)
+      wait(0);
+    pthread_create(&t, 0, triple, 0);
+    pthread_join(t, 0);
+    int fd = open("kf", O_CREATE | O_RDWR);
+    write(fd, iobuf, sizeof(iobuf));
+    close(fd);
+    unlink("kf");
+    sbrk(3 * PGSIZE)[PGSIZE] = 1;
+    sbrk(-3 * PGSIZE);
+  }
+}
+
+static int w_kill(void) {
+  int ops = 0, p[2], r[2], pids[2], st[2];
+  char got[32];
+  do {
+    // Blocked in a pipe read; asleep and spinning threads.
     CHECK(pipe(p) == 0 && pipe(r) == 0, "pipe");
     for (int i = 0; i < 2; i++) {
       if ((pids[i] = fork()) == 0) {
-        if (i == 0) {
-          read(p[0], got, 1);
-          exit(3);
-        }
-        pthread_t t1, t2;
-        pthread_create(&t1, 0, blocker, 0);
-        pthread_create(&t2, 0, blocker, (void *)1);
+        if (i == 0)
+          exit(read(p[0], got, 1));
+        pthread_t t;
+        pthread_create(&t, 0, blocker, 0);
+        pthread_create(&t, 0, blocker, (void *)1);
         write(r[1], "r", 1);
         blocker(0);
       }
       CHECK(pids[i] > 0, "fork");
     }
     CHECK(read(r[0], got, 1) == 1, "threaded child ready");
-    for (int i = 0; i < 2; i++)
-      CHECK(kill(pids[i]) == 0, "kill %d", pids[i]);
+    CHECK(kill(pids[0]) == 0 && kill(pids[1]) == 0, "kill");
     reap(pids, st, 2);
-    close(p[0]);
-    close(p[1]);
-    close(r[0]);
-    close(r[1]);
     CHECK(st[0] == -1 && st[1] == -1, "killed children: statuses %d %d", st[0], st[1]);
-    ops += 14;
+    for (int i = 0; i < 2; i++) {
+      close(p[i]);
+      close(r[i]);
+    }
+    // exec from a thread while two others sleep and spin.
+    CHECK(pipe(p) == 0, "pipe");
+    if ((pids[0] = fork()) == 0) {
+      move_fd(p[1], 1);
+      pthread_t t;
+      pthread_create(&t, 0, blocker, 0);
+      pthread_create(&t, 0, blocker, (void *)1);
+      pthread_create(&t, 0, execer, 0);
+      blocker(0);
+    }
+    close(p[1]);
+    int n = 0, k;
+    while (n < 31 && (k = read(p[0], got + n, 31 - n)) > 0)
+      n += k;
+    got[n] = 0;
+    close(p[0]);
+    st[0] = reap1(pids[0]);
+    CHECK(st[0] == 0 && strcmp(got, "from a thread\n") == 0,
+          "exec from a thread: status %d, printed \"%s\"", st[0], got);
+    // A busy child killed after 0 to 50 ms.
+    if ((pids[0] = fork()) == 0)
+      busy();
+    sleep(rnd(hz / 20 + 1));
+    CHECK(kill(pids[0]) == 0 && reap1(pids[0]) == -1, "kill of a busy child");
+    unlink("kf");
+    unlink("kout");
+    ops += 4;
   } while (more());
   return ops;
 }
@@ -553,8 +621,6 @@ static void *phases(void *arg) {
   }
   return arg;
 }
-
-static void *triple(void *arg) { return (void *)((long)arg * 3 + 1); }
 
 static void *detached(void *arg) {
   (void)arg;
@@ -729,7 +795,8 @@ static struct {
   pthread_mutex_t pipe_lock;
   char *chunk[NS];
   int pages[NS];
-  int wiggling, pipefd[2];
+  char *floor;  // the break while phase 2 runs (page-aligned)
+  int wiggling, pipefd[2], racefd[2];
 } S;
 
 // Marks (and checks) the first and last word of n pages with tag + page.
@@ -776,8 +843,11 @@ static void *sbrk_thread(void *arg) {
   CHECK(sbrk(-S.pages[me] * PGSIZE) != (char *)-1, "sbrk(-%d pages)", S.pages[me]);
   pthread_barrier_wait(&S.bar);
   // Phase 2: thread 0 moves the break up and down (each shrink must flush
-  // the other harts' translations); the others pass data through a pipe
-  // from and to buffers below the break, which must not be disturbed.
+  // the other harts' translations); the last thread has the kernel copy to
+  // and from those pages as they come and go (any result but a crash is
+  // fine; the middle of a page, where thread 0 has no stamps); the others
+  // pass data through a pipe from and to buffers below the break, which
+  // must not be disturbed.
   if (me == 0) {
     for (int k = 0; k < 40; k++) {
       int n = 1 + rnd_r(&r, 64);
@@ -789,6 +859,22 @@ static void *sbrk_thread(void *arg) {
       CHECK(sbrk(-n * PGSIZE) == q + n * PGSIZE, "wiggle: sbrk(-%d pages)", n);
     }
     STORE(&S.wiggling, 0);
+    return 0;
+  }
+  if (me == NS - 1) {
+    int fd = open("/README.md", O_RDONLY), n;
+    static char drain[2000];
+    while (LOAD(&S.wiggling)) {
+      char *at = S.floor + rnd_r(&r, 64) * PGSIZE + 8 + rnd_r(&r, 2000);
+      CHECK((n = read(fd, at, 2000)) >= -1 && n <= 2000, "read into sbrk pages: %d", n);
+      if (n == 0) {  // at the end: from the start again
+        close(fd);
+        fd = open("/README.md", O_RDONLY);
+      }
+      CHECK((n = write(S.racefd[1], at, 2000)) >= -1 && n <= 2000, "write: %d", n);
+      CHECK(n <= 0 || read(S.racefd[0], drain, n) == n, "drain the pipe");
+    }
+    close(fd);
     return 0;
   }
   static char out[NS][600], in[NS][600];
@@ -809,20 +895,23 @@ static int w_sbrk(void) {
   int ops = 0;
   do {
     memset(&S, 0, sizeof(S));
-    CHECK(pipe(S.pipefd) == 0, "pipe");
+    CHECK(pipe(S.pipefd) == 0 && pipe(S.racefd) == 0, "pipe");
     S.wiggling = 1;
     pthread_barrier_init(&S.start, 0, NS + 1);
     pthread_barrier_init(&S.bar, 0, NS);
     pthread_t t[NS];
     for (long i = 0; i < NS; i++)
       CHECK(pthread_create(&t[i], 0, sbrk_thread, (void *)i) == 0, "pthread_create");
-    char *top = sbrk(0);
+    int pad = -(unsigned long)sbrk(0) & (PGSIZE - 1);  // whole pages above it
+    char *top = S.floor = sbrk(pad) + pad;
     pthread_barrier_wait(&S.start);
     for (int i = 0; i < NS; i++)
       CHECK(pthread_join(t[i], 0) == 0, "pthread_join");
     CHECK(sbrk(0) == top, "the break moved by %ld", (long)(sbrk(0) - top));
-    close(S.pipefd[0]);
-    close(S.pipefd[1]);
+    for (int i = 0; i < 2; i++) {
+      close(S.pipefd[i]);
+      close(S.racefd[i]);
+    }
     ops++;
   } while (more());
   return ops;
@@ -1066,9 +1155,9 @@ struct worker {
 static struct worker mix[] = {
     {"fs1", w_fs, 0, 0},     {"fs2", w_fs, 0, 0},   {"sh", w_sh, 0, 0},
     {"exec", w_exec, 0, 0},  {"pthr", w_pthr, 0, 0}, {"clone", w_clone, 0, 0},
-    {"sbrk", w_sbrk, 0, 0},  {"exhaust", w_exhaust, 0, 0},
+    {"sbrk", w_sbrk, 0, 0},  {"kill", w_kill, 0, 0}, {"exhaust", w_exhaust, 0, 0},
 };
-#define NMIX 7  // mix[NMIX] is the exhaustion phase
+#define NMIX 8  // mix[NMIX] is the exhaustion phase
 
 // Runs w in a child, in its own directory /soak.d/NAME; the child exits with
 // the number of operations it did (or FAILED).
