@@ -939,26 +939,107 @@ static void await_k(int field, int want) {
   CHECK(now == want, "%s did not come back: %d, want %d", knames[field], now, want);
 }
 
+static int tdone, scrounged, scribbled;
+static void tquick(void *w) { texit(w, 1); }
+static void nop(void *arg) { (void)arg; }
+
+// Tries, until `until`, everything that needs memory: -1 is fine while
+// memory is short, but whatever works must work right.
+static int scrounge(void) {
+  int worked = 0;
+  static char tstack[PGSIZE] __attribute__((aligned(16)));
+  char buf[8];
+  for (int i = 0; more(); i++) {
+    int p[2], pid, st, n = 0;
+    pthread_t t;
+    void *v;
+    char *q;
+    switch (i % 5) {
+    case 0:  // fork, exec and a pipe
+      if (pipe(p) < 0)
+        break;
+      if ((pid = fork()) == 0) {
+        char *argv[] = {"/echo", "ok", 0};
+        move_fd(p[1], 1);
+        exec(argv[0], argv);
+        exit(127);
+      }
+      close(p[1]);
+      for (int k; pid > 0 && n < 7 && (k = read(p[0], buf + n, 7 - n)) > 0;)
+        n += k;
+      close(p[0]);
+      st = pid > 0 ? reap1(pid) : 127;
+      CHECK(st == 127 || (st == 0 && n == 3 && memcmp(buf, "ok\n", 3) == 0),
+            "short of memory, echo: status %d, %d bytes", st, n);
+      worked += st == 0;
+      break;
+    case 1:
+      if (pthread_create(&t, 0, triple, (void *)7) == 0 && ++worked)
+        CHECK(pthread_join(t, &v) == 0 && v == (void *)22, "short of memory, pthread_join");
+      break;
+    case 2:
+      if ((pid = thread_create(nop, 0)) > 0 && ++worked)
+        CHECK(thread_join() == pid, "short of memory, thread_join");
+      break;
+    case 3:
+      STORE(&tdone, 0);
+      if (tspawn(tstack + PGSIZE, tquick, &tdone) > 0 && ++worked)
+        while (!LOAD(&tdone))
+          futex_wait(&tdone, 0);
+      break;
+    case 4:  // whole fresh pages (malloc leaves the break anywhere)
+      n = -(unsigned long)sbrk(0) & (PGSIZE - 1);
+      if ((q = sbrk(n + 8 * PGSIZE)) == (char *)-1)
+        break;
+      CHECK(q[n] == 0 && q[n + 8 * PGSIZE - 1] == 0, "short of memory, a grown page is not zero");
+      stamp(q + n, 8, i);
+      CHECK(stamped(q + n, 8, i) && sbrk(-n - 8 * PGSIZE) == q + n + 8 * PGSIZE,
+            "short of memory, sbrk");
+      worked++;
+    }
+  }
+  return worked;
+}
+
+// Three processes take every page. While they hold them nothing more can
+// fork and the file system still works; then, for 4 s, they give back and
+// take again small amounts while three others try to fork, exec, make
+// threads and grow their heaps in what is left.
 static int ex_pages(int unused) {
   (void)unused;
-  int rep[2], go[2], pids[3], st[3], free0 = kget(K_PAGES);
+  int rep[2], go[2], pids[6], st[6], free0 = kget(K_PAGES);
+  char c;
   CHECK(pipe(rep) == 0 && pipe(go) == 0, "pipe");
-  for (int i = 0; i < 3; i++) {
-    if ((pids[i] = fork()) == 0) {  // grab pages in shrinking steps
+  for (int i = 0; i < 6; i++) {
+    if ((pids[i] = fork()) == 0 && i >= 3) {
       close(go[1]);
-      char *base = sbrk(0), c;
-      long got = 0;
-      for (int step = 4 << 20; step >= PGSIZE;) {
-        if (sbrk(step) == (char *)-1) {
+      read(go[0], &c, 1);
+      until = rdtime() + 40000000UL;
+      exit(scrounge());
+    }
+    if (pids[i] == 0) {  // take all pages, in shrinking steps
+      close(go[1]);
+      char *base = sbrk(0);
+      long got = 0;  // pages
+      for (int step = 1024; step >= 1;) {
+        if (sbrk(step * PGSIZE) == (char *)-1) {
           step /= 2;
           continue;
         }
-        stamp(base + got, step / PGSIZE, (i << 24) + got / PGSIZE);
+        stamp(base + got * PGSIZE, step, (i << 24) + got);
         got += step;
       }
       write(rep[1], &got, sizeof(got));
       read(go[0], &c, 1);
-      exit(stamped(base, got / PGSIZE, i << 24) ? 0 : 1);
+      for (until = rdtime() + 40000000UL; more();) {
+        int k = 1 + rnd(got < 96 ? got : 96);  // a fork needs some 30 pages
+        CHECK(sbrk(-k * PGSIZE) != (char *)-1, "sbrk(-%d pages)", k);
+        got -= k;
+        sleep(1);
+        for (; sbrk(PGSIZE) != (char *)-1; got++)
+          stamp(base + got * PGSIZE, 1, (i << 24) + got);
+      }
+      exit(stamped(base, got, i << 24) ? 0 : 1);
     }
     CHECK(pids[i] > 0, "fork");
   }
@@ -967,7 +1048,7 @@ static int ex_pages(int unused) {
   long total = 0, got;
   for (int i = 0; i < 3; i++) {
     CHECK(read(rep[0], &got, sizeof(got)) == sizeof(got), "hog %d reports", i);
-    total += got / PGSIZE;
+    total += got;
   }
   close(rep[0]);
   int left = kget(K_PAGES);
@@ -981,10 +1062,13 @@ static int ex_pages(int unused) {
   put_file("p", "still works");
   expect_file("p", "still works");
   CHECK(unlink("p") == 0, "unlink p");
-  close(go[1]);
-  reap(pids, st, 3);
-  CHECK(st[0] == 0 && st[1] == 0 && st[2] == 0, "hogs' pages: %d %d %d", st[0], st[1], st[2]);
+  close(go[1]);  // the hogs wiggle, the others scrounge
+  reap(pids, st, 6);
+  for (int i = 0; i < 6; i++)
+    CHECK(i < 3 ? st[i] == 0 : st[i] >= 0, "%s %d: status %d", i < 3 ? "hog" : "scrounger",
+          i, st[i]);
   await_k(K_PAGES, free0);
+  scrounged = st[3] + st[4] + st[5];
   return total;
 }
 
@@ -1091,22 +1175,57 @@ static int ex_inodes(int unused) {
 
 static char chunk[16 * BSIZE];
 
+// Writes, checks and removes files on a nearly full disk until `until`:
+// writes end short at random points, and every byte a write said it wrote
+// must read back. Returns how many files came out whole.
+static int scribble(int id) {
+  char name[16];
+  int whole = 0;
+  for (int k = 0; more(); k++) {
+    unlink(fmt(name, 16, "b/w%d.%d", id, k % 4));  // four files at most
+    int fd = open(name, O_CREATE | O_RDWR), w = 0;
+    if (fd < 0)
+      continue;  // no block for the directory, or no inode
+    unsigned key = id * 100000 + k, size = 0, want = rnd(120000);
+    while (size < want && w >= 0) {
+      int n = 1 + rnd(sizeof(iobuf));
+      n = n < (int)(want - size) ? n : (int)(want - size);
+      for (int j = 0; j < n; j++)
+        iobuf[j] = pat(key, size + j);
+      CHECK((w = write(fd, iobuf, n)) >= -1 && w <= n, "write of %d: %d", n, w);
+      size += w > 0 ? w : 0;
+      w = w < n ? -1 : w;  // a short write: the disk is full
+    }
+    close(fd);
+    struct stat st;
+    CHECK((fd = open(name, O_RDONLY)) >= 0 && fstat(fd, &st) == 0 && st.size == size,
+          "%s: size %d after writing %u", name, (int)st.size, size);
+    for (unsigned pos = 0, n; (n = read(fd, iobuf, sizeof(iobuf))) > 0; pos += n)
+      for (unsigned j = 0; j < n; j++)
+        CHECK(iobuf[j] == pat(key, pos + j), "%s: byte %u differs", name, pos + j);
+    close(fd);
+    whole += size == want;
+  }
+  for (int k = 0; k < 4; k++)
+    unlink(fmt(name, 16, "b/w%d.%d", id, k));
+  return whole;
+}
+
+// Fills the disk with files of 16 blocks; exactly the free blocks fit. Then
+// two processes scribble for 4 s while the fill files go one by one.
 static int ex_disk(int unused) {
   (void)unused;
   char name[16];
   CHECK(mkdir("b") == 0, "mkdir b");
-  int free0 = kget(K_BLOCKS), nf = 0, used = 0, full = 0;
+  int free0 = kget(K_BLOCKS), nf = 0, used = 0, w = sizeof(chunk);
   for (int i = 0; i < (int)sizeof(chunk); i++)
-    chunk[i] = pat(nf, i);
-  while (!full) {
+    chunk[i] = pat(0, i);
+  while (w == sizeof(chunk)) {
     int fd = open(fmt(name, 16, "b/%d", nf++), O_CREATE | O_WRONLY);
     CHECK(fd >= 0, "create %s", name);
-    long size = 0, w = 0;
-    while (size < (long)MAXFILE * BSIZE && (w = write(fd, chunk, sizeof(chunk))) > 0)
-      size += w;
-    full = size < (long)MAXFILE * BSIZE;
+    w = write(fd, chunk, sizeof(chunk));
     close(fd);
-    int blocks = (size + BSIZE - 1) / BSIZE;
+    int blocks = w > 0 ? (w + BSIZE - 1) / BSIZE : 0;
     used += blocks + (blocks > NDIRECT);  // data blocks and the indirect block
   }
   int left = kget(K_BLOCKS);
@@ -1115,14 +1234,27 @@ static int ex_disk(int unused) {
   int fd = open("b/new", O_CREATE | O_RDWR);
   CHECK(fd >= 0 && write(fd, chunk, 1) == -1, "a write to a full disk works");
   close(fd);
+  CHECK(unlink("b/new") == 0, "unlink b/new");
+  int pids[2], st[2];
+  until = rdtime() + 40000000UL;
+  for (int i = 0; i < 2; i++)
+    if ((pids[i] = fork()) == 0)
+      exit(scribble(i));
+  for (int i = nf - 1; i > 0 && more(); i--) {
+    sleep(hz / 4);
+    CHECK(unlink(fmt(name, 16, "b/%d", i)) == 0, "unlink %s", name);
+    nf--;
+  }
+  reap(pids, st, 2);
+  CHECK(st[0] >= 0 && st[1] >= 0, "scribblers: statuses %d %d", st[0], st[1]);
   CHECK(get_file("b/0", chunk, BSIZE) == BSIZE - 1, "read b/0");
   for (int i = 0; i < BSIZE - 1; i++)
     CHECK(chunk[i] == pat(0, i), "b/0: byte %d differs", i);
-  CHECK(unlink("b/new") == 0, "unlink b/new");
   for (int i = 0; i < nf; i++)
     CHECK(unlink(fmt(name, 16, "b/%d", i)) == 0, "unlink %s", name);
   CHECK(unlink("b") == 0, "rmdir b");
   await_k(K_BLOCKS, free0 + 1);
+  scribbled = st[0] + st[1];
   return used;
 }
 
@@ -1139,8 +1271,9 @@ static int w_exhaust(void) {
   int t = step("tspawn", ex_threads, 0), p = step("pthread_create", ex_threads, 1);
   int c = step("thread_create", ex_threads, 2);
   int inodes = step("inodes", ex_inodes, 0), blocks = step("disk", ex_disk, 0);
-  printf("soak: exhaustion: pages %d, processes %d, tspawn %d, pthread_create %d, "
-         "thread_create %d, inodes %d, blocks %d: ok\n", pages, procs, t, p, c, inodes, blocks);
+  printf("soak: exhaustion: pages %d (then %d things done short of them), processes %d, tspawn %d, pthread_create %d, "
+         "thread_create %d, inodes %d, blocks %d (then %d files written whole short of them): ok\n",
+         pages, scrounged, procs, t, p, c, inodes, blocks, scribbled);
   return 1;
 }
 
