@@ -431,7 +431,8 @@ static int w_exec(void) {
 // ---------------------------------------------------------------------------
 // kill: processes are killed while blocked in a pipe, with threads asleep and
 // spinning, and at a random moment of a busy life (fork, exec, pthreads,
-// files, sbrk); exec from a thread ends the others.
+// files, sbrk); a busy one ends itself with exit from a thread; exec from a
+// thread ends the others.
 
 static int blocker_word;
 static void *blocker(void *arg) {  // sleeps in futex_wait, or spins if arg
@@ -449,7 +450,12 @@ static void *execer(void *arg) {
 
 static void *triple(void *arg) { return (void *)((long)arg * 3 + 1); }
 
-// A child that does a bit of everything until it is killed.
+static void *exiter(void *ticks) {
+  sleep((long)ticks);
+  exit(5);
+}
+
+// A child that does a bit of everything until it is killed (or exits).
 static void __attribute__((noreturn)) busy(void) {
   pthread_t t;
   pthread_create(&t, 0, blocker, (void *)1);
@@ -525,6 +531,13 @@ static int w_kill(void) {
       busy();
     sleep(rnd(hz / 20 + 1));
     CHECK(kill(pids[0]) == 0 && reap1(pids[0]) == -1, "kill of a busy child");
+    // The same, ended from inside: a thread calls exit(5) after 0 to 50 ms.
+    if ((pids[0] = fork()) == 0) {
+      pthread_t t;
+      pthread_create(&t, 0, exiter, (void *)(long)rnd(hz / 20 + 1));
+      busy();
+    }
+    CHECK((st[0] = reap1(pids[0])) == 5, "a busy child's exit(5) from a thread: status %d", st[0]);
     unlink("kf");
     unlink("kout");
     ops += 4;
@@ -533,7 +546,8 @@ static int w_kill(void) {
 }
 
 // ---------------------------------------------------------------------------
-// pthr: the POSIX thread library under load.
+// pthr: the POSIX thread library, and system calls made by several threads
+// of one process at once.
 
 #define ITEMS 600
 static struct {
@@ -542,13 +556,11 @@ static struct {
   int ring[8], head, count, done;
   sem_t empty, full, lock;
   pthread_barrier_t bar;
-  int counter, serial, bad, detached;
+  int counter, serial, bad, detached, pipefd[2], bytes[2];
   int seen[ITEMS];
 } P;
 
-static void put_item(int v) {  // into the ring; the caller holds the lock
-  P.ring[(P.head + P.count++) % 8] = v;
-}
+static void put_item(int v) { P.ring[(P.head + P.count++) % 8] = v; }
 static int take_item(void) {
   int v = P.ring[P.head];
   P.head = (P.head + 1) % 8;
@@ -556,6 +568,8 @@ static int take_item(void) {
   return v;
 }
 
+// Two producers put ITEMS numbers into a ring of 8 (a mutex and two
+// condition variables, or three semaphores), two consumers take them out.
 static void *cv_producer(void *arg) {
   for (long v = (long)arg; v < ITEMS; v += 2) {
     pthread_mutex_lock(&P.m);
@@ -569,19 +583,25 @@ static void *cv_producer(void *arg) {
 }
 
 static void *cv_consumer(void *arg) {
-  (void)arg;
   for (;;) {
     pthread_mutex_lock(&P.m);
     while (P.count == 0 && !P.done)
       pthread_cond_wait(&P.notempty, &P.m);
     if (P.count == 0) {
       pthread_mutex_unlock(&P.m);
-      return 0;
+      return arg;
     }
     P.seen[take_item()]++;
     pthread_cond_signal(&P.notfull);
     pthread_mutex_unlock(&P.m);
   }
+}
+
+static void cv_done(void) {  // the producers are done: stop the consumers
+  pthread_mutex_lock(&P.m);
+  P.done = 1;
+  pthread_cond_broadcast(&P.notempty);
+  pthread_mutex_unlock(&P.m);
 }
 
 static void *sem_producer(void *arg) {
@@ -596,7 +616,6 @@ static void *sem_producer(void *arg) {
 }
 
 static void *sem_consumer(void *arg) {
-  (void)arg;
   for (int i = 0; i < ITEMS / 2; i++) {
     sem_wait(&P.full);
     sem_wait(&P.lock);
@@ -605,10 +624,51 @@ static void *sem_consumer(void *arg) {
     sem_post(&P.empty);
     ADD(&P.seen[v], 1);
   }
+  return arg;
+}
+
+// Two threads write 3000 bytes each (their number) into one pipe in random
+// pieces, two read it until the end; every byte arrives once.
+static void *pipe_writer(void *arg) {
+  unsigned r = seed + (long)arg;
+  char buf[300];
+  memset(buf, (int)(long)arg, sizeof(buf));
+  for (int left = 3000, n; left > 0; left -= n) {
+    n = 1 + rnd_r(&r, 300);
+    n = n < left ? n : left;
+    CHECK(write(P.pipefd[1], buf, n) == n, "pipe write of %d", n);
+  }
   return 0;
 }
 
+static void *pipe_reader(void *arg) {
+  char buf[256];
+  for (int n; (n = read(P.pipefd[0], buf, sizeof(buf))) > 0;)
+    for (int i = 0; i < n; i++)
+      ADD(&P.bytes[buf[i] & 1], 1);
+  return arg;
+}
+
+static void pipe_done(void) { close(P.pipefd[1]); }
+
+// Runs f(0), f(1), g(0), g(1) in four threads; between() once the f's end.
+static void run4(void *(*f)(void *), void *(*g)(void *), void (*between)(void)) {
+  pthread_t t[4];
+  for (long i = 0; i < 4; i++)
+    CHECK(pthread_create(&t[i], 0, i < 2 ? f : g, (void *)(i % 2)) == 0, "pthread_create");
+  for (int i = 0; i < 4; i++) {
+    if (i == 2 && between)
+      between();
+    CHECK(pthread_join(t[i], 0) == 0, "pthread_join");
+  }
+}
+
+// Four threads: a barrier ten times over, then each forks three children
+// and all of them wait() until there is no child left: every child is
+// reaped once, by one of the threads, and a wait() with nothing left to
+// reap returns -1 (it must not sleep for ever).
 static void *phases(void *arg) {
+  long me = (long)arg;
   for (int ph = 0; ph < 10; ph++) {
     pthread_mutex_lock(&P.m);
     P.counter++;
@@ -619,60 +679,54 @@ static void *phases(void *arg) {
       STORE(&P.bad, 1);
     pthread_barrier_wait(&P.bar);
   }
+  for (int j = 0; j < 3; j++) {
+    int pid = fork();
+    if (pid == 0)  // the forking thread's id in the child is the pid
+      exit(pthread_self() == (pthread_t)getpid() ? 10 * me + j : 99);
+    CHECK(pid > 0, "fork in a thread");
+  }
+  pthread_barrier_wait(&P.bar);
+  for (int st; wait(&st) > 0;)
+    ADD(&P.seen[st], 1);
   return arg;
 }
 
 static void *detached(void *arg) {
-  (void)arg;
   ADD(&P.detached, 1);
   futex_wake(&P.detached, 1);
-  return 0;
+  return arg;
 }
 
-static void *forker(void *arg) {
-  (void)arg;
-  int pid = fork();
-  if (pid == 0)  // in the child, the forking thread's id is the pid
-    exit(pthread_self() == (pthread_t)getpid() ? 9 : 8);
-  return (void *)(long)(pid < 0 ? -1 : reap1(pid));
-}
-
-// Runs f(0), f(1) and g(0), g(1) in four threads and joins them.
-static void run4(void *(*f)(void *), void *(*g)(void *)) {
-  pthread_t t[4];
-  for (long i = 0; i < 4; i++)
-    CHECK(pthread_create(&t[i], 0, i < 2 ? f : g, (void *)(i % 2)) == 0, "pthread_create");
-  for (int i = 0; i < 4; i++) {
-    if (i == 2 && f == cv_producer) {  // producers are done: stop the consumers
-      pthread_mutex_lock(&P.m);
-      P.done = 1;
-      pthread_cond_broadcast(&P.notempty);
-      pthread_mutex_unlock(&P.m);
-    }
-    CHECK(pthread_join(t[i], 0) == 0, "pthread_join");
-  }
+static void check_seen(int n, const char *what) {
   for (int v = 0; v < ITEMS; v++)
-    CHECK(P.seen[v] == 1, "item %d arrived %d times", v, P.seen[v]);
+    CHECK(P.seen[v] == (v < n), "%s: %d came %d times", what, v, P.seen[v]);
+  memset(P.seen, 0, sizeof(P.seen));
 }
 
 static int w_pthr(void) {
   int ops = 0;
   do {
     memset(&P, 0, sizeof(P));
-    run4(cv_producer, cv_consumer);
-    memset(P.seen, 0, sizeof(P.seen));
+    run4(cv_producer, cv_consumer, cv_done);
+    check_seen(ITEMS, "mutex and condition variables");
     CHECK(sem_init(&P.empty, 0, 8) == 0 && sem_init(&P.full, 0, 0) == 0 &&
           sem_init(&P.lock, 0, 1) == 0, "sem_init");
-    run4(sem_producer, sem_consumer);
+    run4(sem_producer, sem_consumer, 0);
+    check_seen(ITEMS, "semaphores");
+    CHECK(pipe(P.pipefd) == 0, "pipe");
+    run4(pipe_writer, pipe_reader, pipe_done);
+    close(P.pipefd[0]);
+    CHECK(P.bytes[0] == 3000 && P.bytes[1] == 3000, "pipe: %d and %d bytes of 3000",
+          P.bytes[0], P.bytes[1]);
     pthread_t t[12];
     pthread_barrier_init(&P.bar, 0, 4);
     for (long i = 0; i < 4; i++)
       CHECK(pthread_create(&t[i], 0, phases, (void *)i) == 0, "pthread_create");
-    for (long i = 0; i < 4; i++) {
-      void *v;
-      CHECK(pthread_join(t[i], &v) == 0 && v == (void *)i, "join phases");
-    }
+    for (long i = 0; i < 4; i++)
+      CHECK(pthread_join(t[i], 0) == 0, "join phases");
     CHECK(!P.bad && P.serial == 10, "barrier: bad %d, serial threads %d of 10", P.bad, P.serial);
+    for (int v = 0; v < 40; v++)
+      CHECK(P.seen[v] == (v % 10 < 3), "children of threads: status %d seen %d times", v, P.seen[v]);
     pthread_attr_t da;
     pthread_attr_init(&da);
     pthread_attr_setdetachstate(&da, PTHREAD_CREATE_DETACHED);
@@ -685,10 +739,7 @@ static int w_pthr(void) {
     }
     for (int d; (d = LOAD(&P.detached)) < 4;)
       futex_wait(&P.detached, d);
-    void *st;
-    CHECK(pthread_create(&t[0], 0, forker, 0) == 0 && pthread_join(t[0], &st) == 0 &&
-          st == (void *)9, "fork in a pthread: status %d", (int)(long)st);
-    ops += 5;
+    ops += 6;
   } while (more());
   return ops;
 }
