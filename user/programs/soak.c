@@ -990,7 +990,7 @@ static void await_k(int field, int want) {
   CHECK(now == want, "%s did not come back: %d, want %d", knames[field], now, want);
 }
 
-static int tdone, scrounged, scribbled;
+static int tdone, scrounged, fscrounged, scribbled;
 static void tquick(void *w) { texit(w, 1); }
 static void nop(void *arg) { (void)arg; }
 
@@ -1206,6 +1206,110 @@ static int ex_threads(int kind) {
   return n;
 }
 
+// Makes, writes, reads, links and removes files while a table is nearly
+// full, until `until`: any step may fail, but a file that could be opened
+// must read back what was written. Leaves names behind for the caller.
+static int fs_scrounge(int id) {
+  char d[16], f[24], g[24], buf[32], got[32];
+  int worked = 0, fd, n;
+  fmt(d, 16, "c/s%d", id);
+  fmt(f, 24, "c/s%d/f", id);
+  fmt(g, 24, "c/g%d", id);
+  for (int k = 0; more(); k++) {
+    mkdir(d);
+    if ((fd = open(f, O_CREATE | O_RDWR | O_TRUNC)) >= 0) {
+      n = strlen(fmt(buf, 32, "%d %d", id, k));
+      CHECK(write(fd, buf, n) == n, "write %s", f);
+      close(fd);
+    }
+    if ((fd = open(f, O_RDONLY)) >= 0) {
+      n = read(fd, got, sizeof(got) - 1);
+      close(fd);
+      got[n > 0 ? n : 0] = 0;
+      CHECK(strcmp(got, buf) == 0, "%s holds \"%s\", want \"%s\"", f, got, buf);
+      worked++;
+    }
+    link(f, g);
+    unlink(f);
+    unlink(g);
+    unlink(d);
+  }
+  return worked;
+}
+
+// Children open files until open fails: six open distinct files until the
+// inode cache (NINODE entries) is full, twelve open one file over and over
+// until the open-file table (NFILE) is. Each count comes out exact (eleven
+// descriptors per child are more than enough), and what needs an entry
+// fails cleanly. Then, for 4 s, the children close and reopen files at
+// random while two others use files in what is left. The children's exit
+// empties the table again.
+static int ex_files(int distinct) {
+  char name[16], c;
+  int rep[2], go[2], pids[14], st[14], dir, got = 0, kids = distinct ? 6 : 12;
+  CHECK(mkdir("c") == 0 && (dir = open("c", O_RDONLY)) >= 0, "mkdir c");
+  for (int i = 0; i < (distinct ? 6 * 11 : 1); i++)
+    put_file(fmt(name, 16, "c/%d", i), "");
+  CHECK(pipe(rep) == 0 && pipe(go) == 0, "pipe");
+  int k = distinct ? K_CINODES : K_FILES, base = kget(k), max = distinct ? NINODE : NFILE;
+  for (int i = 0; i < kids; i++) {
+    if ((pids[i] = fork()) == 0) {
+      int fds[11], n = 0;
+      close(go[1]);
+      close(rep[0]);
+      close(dir);  // eleven descriptors free
+#define NAME(j) fmt(name, 16, "c/%d", distinct ? i * 11 + (j) : 0)
+      while (n < 11 && (fds[n] = open(NAME(n), O_RDONLY)) >= 0)
+        n++;
+      write(rep[1], &n, sizeof(n));
+      read(go[0], &c, 1);
+      for (until = rdtime() + 40000000UL; more() && n > 0;) {
+        int j = rnd(n), m = 1 + rnd(n - j < 4 ? n - j : 4);
+        for (int x = j; x < j + m; x++)
+          close(fds[x]);
+        sleep(1);
+        for (int x = j; x < j + m; x++)
+          fds[x] = open(NAME(x), O_RDONLY);
+      }
+      exit(0);
+    }
+    CHECK(pids[i] > 0, "fork");
+  }
+  close(rep[1]);
+  close(go[0]);
+  for (int i = 0, n; i < kids; i++, got += n)
+    CHECK(read(rep[0], &n, sizeof(n)) == sizeof(n), "child %d reports", i);
+  int now = kget(k), p[2];
+  CHECK(got == max - base && now == max, "%d opened, %d in use of %d (%d before)",
+        got, now, max, base);
+  CHECK(open("/README.md", O_RDONLY) == -1, "open works with a full table");
+  CHECK(distinct ? mkdir("c/d") == -1 : pipe(p) == -1, "%s works with a full table",
+        distinct ? "mkdir" : "pipe");
+  until = rdtime() + 40000000UL;
+  for (int i = kids; i < kids + 2; i++)
+    if ((pids[i] = fork()) == 0) {
+      close(go[1]);  // the holders must see the end of it
+      exit(fs_scrounge(i));
+    }
+  close(go[1]);
+  reap(pids, st, kids + 2);
+  for (int i = 0; i < kids + 2; i++)
+    CHECK(st[i] >= 0 && (i >= kids || st[i] == 0), "child %d: status %d", i, st[i]);
+  close(rep[0]);
+  fscrounged += st[kids] + st[kids + 1];
+  await_k(k, distinct ? base : base - 4);  // the pipes' four ends were counted
+  for (int i = kids; i < kids + 2; i++) {
+    unlink(fmt(name, 16, "c/s%d/f", i));
+    unlink(fmt(name, 16, "c/g%d", i));
+    unlink(fmt(name, 16, "c/s%d", i));
+  }
+  for (int i = 0; i < (distinct ? 6 * 11 : 1); i++)
+    CHECK(unlink(fmt(name, 16, "c/%d", i)) == 0, "unlink %s", name);
+  close(dir);
+  CHECK(unlink("c") == 0, "rmdir c");
+  return got;
+}
+
 static int ex_inodes(int unused) {
   (void)unused;
   char name[16];
@@ -1321,10 +1425,13 @@ static int w_exhaust(void) {
   int pages = step("pages", ex_pages, 0), procs = step("procs", ex_procs, 0);
   int t = step("tspawn", ex_threads, 0), p = step("pthread_create", ex_threads, 1);
   int c = step("thread_create", ex_threads, 2);
+  int icache = step("inode cache", ex_files, 1), files = step("file table", ex_files, 0);
   int inodes = step("inodes", ex_inodes, 0), blocks = step("disk", ex_disk, 0);
-  printf("soak: exhaustion: pages %d (then %d things done short of them), processes %d, tspawn %d, pthread_create %d, "
-         "thread_create %d, inodes %d, blocks %d (then %d files written whole short of them): ok\n",
-         pages, scrounged, procs, t, p, c, inodes, blocks, scribbled);
+  printf("soak: exhaustion: pages %d, processes %d, tspawn %d, pthread_create %d, "
+         "thread_create %d, cached inodes %d, open files %d, disk inodes %d, disk blocks %d; "
+         "done when short of them: %d with memory, %d with files, %d with disk: ok\n",
+         pages, procs, t, p, c, icache, files, inodes, blocks, scrounged, fscrounged,
+         scribbled);
   return 1;
 }
 
