@@ -139,16 +139,20 @@ static void put_file(const char *path, const char *text) {
   close(fd);
 }
 
-// The whole file, NUL-terminated; -1 if it cannot be opened.
-static int get_file(const char *path, char *buf, int cap) {
-  int fd = open(path, O_RDONLY), n = 0, r;
-  if (fd < 0)
-    return -1;
+// Reads fd to its end (at most cap - 1 bytes) and closes it; NUL-terminated.
+static int read_all(int fd, char *buf, int cap) {
+  int n = 0, r;
   while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
     n += r;
   close(fd);
   buf[n] = 0;
   return n;
+}
+
+// The whole file, NUL-terminated; -1 if it cannot be opened.
+static int get_file(const char *path, char *buf, int cap) {
+  int fd = open(path, O_RDONLY);
+  return fd < 0 ? -1 : read_all(fd, buf, cap);
 }
 
 static void expect_file(const char *path, const char *want) {
@@ -210,6 +214,38 @@ static int reap1(int pid) {
 #define MAXF 8
 static char iobuf[8192];
 
+// Writes `size` bytes of stream `key` to fd in random pieces; returns how
+// many were written (fewer if a write fell short: a full disk).
+static unsigned write_pat(int fd, unsigned key, unsigned size) {
+  unsigned pos = 0;
+  while (pos < size) {
+    int n = 1 + rnd(sizeof(iobuf)), w;
+    n = n < (int)(size - pos) ? n : (int)(size - pos);
+    for (int k = 0; k < n; k++)
+      iobuf[k] = pat(key, pos + k);
+    CHECK((w = write(fd, iobuf, n)) >= -1 && w <= n, "write of %d: %d", n, w);
+    pos += w > 0 ? w : 0;
+    if (w < n)
+      break;  // the disk is full
+  }
+  return pos;
+}
+
+// Checks that `name` holds exactly `size` bytes of stream `key` (read in
+// random pieces) and has `nlink` names.
+static void check_pat(const char *name, unsigned key, unsigned size, int nlink) {
+  struct stat st;
+  int fd = open(name, O_RDONLY);
+  CHECK(fd >= 0 && fstat(fd, &st) == 0 && st.size == size && st.nlink == nlink,
+        "%s: size %d, %d links, want %u %d", name, (int)st.size, st.nlink, size, nlink);
+  unsigned pos = 0;
+  for (int n; (n = read(fd, iobuf, 1 + rnd(sizeof(iobuf)))) > 0; pos += n)
+    for (int k = 0; k < n; k++)
+      CHECK(iobuf[k] == pat(key, pos + k), "%s: byte %u differs", name, pos + k);
+  CHECK(pos == size, "%s: read %u bytes of %u", name, pos, size);
+  close(fd);
+}
+
 static int w_fs(void) {
   int ops = 0;
   do {
@@ -222,16 +258,7 @@ static int w_fs(void) {
       size[i] = rnd(4) ? rnd(20000) : 40000 + rnd(160000);
       key[i] = seed;
       int fd = open(fmt(name, 24, "d/f%d", i), O_CREATE | O_RDWR);
-      CHECK(fd >= 0, "create %s", name);
-      for (unsigned pos = 0; pos < size[i];) {
-        int n = 1 + rnd(sizeof(iobuf));
-        if (n > (int)(size[i] - pos))
-          n = size[i] - pos;
-        for (int k = 0; k < n; k++)
-          iobuf[k] = pat(key[i], pos + k);
-        CHECK(write(fd, iobuf, n) == n, "write %d bytes at %u of %s", n, pos, name);
-        pos += n;
-      }
+      CHECK(fd >= 0 && write_pat(fd, key[i], size[i]) == size[i], "write %s", name);
       close(fd);
       ops++;
     }
@@ -242,18 +269,7 @@ static int w_fs(void) {
       CHECK(unlink(name) == 0, "unlink %s", name);
     }
     for (int i = 0; i < nf; i++) {
-      fmt(name, 24, i % 2 ? "d/s/t/g%d" : "d/f%d", i);
-      int fd = open(name, O_RDONLY);
-      CHECK(fd >= 0, "open %s", name);
-      struct stat st;
-      CHECK(fstat(fd, &st) == 0 && st.size == size[i] && st.nlink == 1,
-            "%s: size %d nlink %d, want %u 1", name, (int)st.size, st.nlink, size[i]);
-      unsigned pos = 0;
-      for (int n; (n = read(fd, iobuf, 1 + rnd(sizeof(iobuf)))) > 0; pos += n)
-        for (int k = 0; k < n; k++)
-          CHECK(iobuf[k] == pat(key[i], pos + k), "%s: byte %u differs", name, pos + k);
-      CHECK(pos == size[i], "%s: read %u bytes of %u", name, pos, size[i]);
-      close(fd);
+      check_pat(fmt(name, 24, i % 2 ? "d/s/t/g%d" : "d/f%d", i), key[i], size[i], 1);
       ops++;
     }
     // The listing of d shows exactly the files still named there.
@@ -335,11 +351,7 @@ static int w_sh(void) {
     const char *cmds = "echo p q r s | wc\ncat in | wc\necho done\n";
     CHECK(write(cmd[1], cmds, strlen(cmds)) == (int)strlen(cmds), "write to sh");
     close(cmd[1]);
-    int n = 0, r;
-    while (n < 255 && (r = read(res[0], out + n, 255 - n)) > 0)
-      n += r;
-    out[n] = 0;
-    close(res[0]);
+    read_all(res[0], out, sizeof(out));
     CHECK(reap1(pid) == 0, "sh from a pipe: status not 0");
     fmt(want, 64, "1 4 8\n%d %d %d\ndone\n", l, w, b);
     CHECK(strcmp(out, want) == 0, "sh from a pipe printed \"%s\"", out);
@@ -377,10 +389,8 @@ static int w_exec(void) {
       fmt(want, 64, "s%u %d\n", seed, i);
       if (i % 2) {
         char got[64];
-        int len = read(fds[i], got, 63);
-        got[len > 0 ? len : 0] = 0;
+        read_all(fds[i], got, sizeof(got));
         CHECK(strcmp(got, want) == 0, "echo %d through a pipe: \"%s\"", i, got);
-        close(fds[i]);
       } else {
         expect_file(fmt(name, 16, "e%d", i), want);
       }
@@ -398,9 +408,7 @@ static int w_exec(void) {
     pids[2] = start(notelf, -1, -1);
     reap(pids, st, 3);
     char got[64];
-    int len = read(p[0], got, 63);
-    got[len > 0 ? len : 0] = 0;
-    close(p[0]);
+    read_all(p[0], got, sizeof(got));
     fmt(a1, 16, "s%u 0\n", seed);
     fmt(want, 64, "1 2 %d e0\n", (int)strlen(a1));
     CHECK(st[0] == 0 && strcmp(got, want) == 0, "wc e0: status %d, \"%s\"", st[0], got);
@@ -432,7 +440,7 @@ static int w_exec(void) {
 // kill: processes are killed while blocked in a pipe, with threads asleep and
 // spinning, and at a random moment of a busy life (fork, exec, pthreads,
 // files, sbrk); a busy one ends itself with exit from a thread; exec from a
-// thread ends the others.
+// thread ends the others; a fault ends one thread.
 
 static int blocker_word;
 static void *blocker(void *arg) {  // sleeps in futex_wait, or spins if arg
@@ -449,6 +457,37 @@ static void *execer(void *arg) {
 }
 
 static void *triple(void *arg) { return (void *)((long)arg * 3 + 1); }
+
+static int *volatile nowhere = (int *)8;  // in page 0, never mapped
+static void *faulter(void *arg) {
+  *nowhere = 1;
+  return arg;
+}
+
+// A fault ends only the faulting thread: the process goes on (status 4)
+// once the thread is gone, unless it was the last one (status -1). The
+// kernel reports each fault on the console.
+static void faults(void) {
+  static struct procinfo pi[NPROC + NTHR];
+  int pids[2], st[2];
+  for (int i = 0; i < 2; i++) {
+    if ((pids[i] = fork()) == 0) {
+      pthread_t t;
+      if (i == 1)
+        faulter(0);
+      pthread_create(&t, 0, faulter, 0);
+      for (int tick = 0, n = 2; n > 1 && tick < 5 * hz; tick++) {
+        sleep(1);
+        n = procinfo(pi, NPROC + NTHR);
+        for (int k = n - 1; k >= 0; k--)
+          n -= pi[k].pid != getpid();  // our own threads are left
+      }
+      exit(4);
+    }
+  }
+  reap(pids, st, 2);
+  CHECK(st[0] == 4 && st[1] == -1, "faults: statuses %d %d, want 4 -1", st[0], st[1]);
+}
 
 static void *exiter(void *ticks) {
   sleep((long)ticks);
@@ -518,11 +557,7 @@ static int w_kill(void) {
       blocker(0);
     }
     close(p[1]);
-    int n = 0, k;
-    while (n < 31 && (k = read(p[0], got + n, 31 - n)) > 0)
-      n += k;
-    got[n] = 0;
-    close(p[0]);
+    read_all(p[0], got, sizeof(got));
     st[0] = reap1(pids[0]);
     CHECK(st[0] == 0 && strcmp(got, "from a thread\n") == 0,
           "exec from a thread: status %d, printed \"%s\"", st[0], got);
@@ -540,6 +575,8 @@ static int w_kill(void) {
     CHECK((st[0] = reap1(pids[0])) == 5, "a busy child's exit(5) from a thread: status %d", st[0]);
     unlink("kf");
     unlink("kout");
+    if (ops == 0)  // once a round: the kernel prints two lines
+      faults();
     ops += 4;
   } while (more());
   return ops;
@@ -557,6 +594,7 @@ static struct {
   sem_t empty, full, lock;
   pthread_barrier_t bar;
   int counter, serial, bad, detached, pipefd[2], bytes[2];
+  int turn, guard[2], tid[2], turns;
   int seen[ITEMS];
 } P;
 
@@ -651,12 +689,14 @@ static void *pipe_reader(void *arg) {
 
 static void pipe_done(void) { close(P.pipefd[1]); }
 
-// Runs f(0), f(1), g(0), g(1) in four threads; between() once the f's end.
+// Runs f(0), f(1), g(0), g(1) in four threads (two if g is 0); between()
+// once the f's end.
 static void run4(void *(*f)(void *), void *(*g)(void *), void (*between)(void)) {
   pthread_t t[4];
-  for (long i = 0; i < 4; i++)
+  int n = g ? 4 : 2;
+  for (long i = 0; i < n; i++)
     CHECK(pthread_create(&t[i], 0, i < 2 ? f : g, (void *)(i % 2)) == 0, "pthread_create");
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < n; i++) {
     if (i == 2 && between)
       between();
     CHECK(pthread_join(t[i], 0) == 0, "pthread_join");
@@ -691,6 +731,28 @@ static void *phases(void *arg) {
   return arg;
 }
 
+// Two threads take turns 300 times, each sleeping in desch until the other
+// wakes it with mkrun. The guard makes the check of `turn` and the sleep
+// one step as far as mkrun is concerned: no wake-up is lost.
+static void *taker(void *arg) {
+  long me = (long)arg;
+  STORE(&P.tid[me], gettid());
+  while (LOAD(&P.tid[!me]) == 0)
+    yield(-1);
+  for (int i = 0; i < 300; i++) {
+    while (LOAD(&P.turn) != me) {
+      STORE(&P.guard[me], 1);
+      if (LOAD(&P.turn) != me)
+        CHECK(desch(&P.guard[me]) == 0, "desch");
+    }
+    CHECK(P.turns++ % 2 == me, "turn %d taken by thread %d", P.turns - 1, (int)me);
+    STORE(&P.turn, !me);
+    STORE(&P.guard[!me], 0);
+    mkrun(P.tid[!me]);  // -1 if it was not asleep: fine
+  }
+  return arg;
+}
+
 static void *detached(void *arg) {
   ADD(&P.detached, 1);
   futex_wake(&P.detached, 1);
@@ -715,6 +777,8 @@ static int w_pthr(void) {
     check_seen(ITEMS, "semaphores");
     CHECK(pipe(P.pipefd) == 0, "pipe");
     run4(pipe_writer, pipe_reader, pipe_done);
+    run4(taker, 0, 0);
+    CHECK(P.turns == 600, "desch/mkrun: %d turns of 600", P.turns);
     close(P.pipefd[0]);
     CHECK(P.bytes[0] == 3000 && P.bytes[1] == 3000, "pipe: %d and %d bytes of 3000",
           P.bytes[0], P.bytes[1]);
@@ -745,7 +809,8 @@ static int w_pthr(void) {
 }
 
 // ---------------------------------------------------------------------------
-// clone: OSTEP threads (clones) with the OSTEP locks.
+// clone: OSTEP threads (clones) with the OSTEP locks; clones that fork and
+// exec.
 
 static struct {
   lock_t lk;
@@ -754,7 +819,7 @@ static struct {
   int spin_count, ticket_count;
   int slot, full, sum, taken;
   sem_t ping, pong;
-  int ball;
+  int ball, forked, pipefd[2];
 } C;
 
 static void counter(void *arg) {
@@ -803,6 +868,23 @@ static void pinger(void *arg) {
   }
 }
 
+// A clone that execs gets an address space of its own (so wait(), not
+// join, reaps it); one that forks makes an ordinary child of its own.
+static void clone_exec(void *arg) {
+  char *argv[] = {"/echo", "clone", 0};
+  move_fd(C.pipefd[1], 1);  // in its own copy of the descriptor table
+  exec(argv[0], argv);
+  exit((long)arg);
+}
+
+static void clone_fork(void *arg) {
+  int pid = fork();
+  if (pid == 0)
+    exit(C.ball);  // a copy of what the clone saw
+  STORE(&C.forked, pid > 0 ? reap1(pid) : -1);
+  exit((long)arg);
+}
+
 // Starts n clones of f (arguments 0 and 1 alternating) and joins them all.
 static void clones(void (*f)(void *), void (*g)(void *), int n) {
   int pid[6];
@@ -831,6 +913,16 @@ static int w_clone(void) {
     sem_init(&C.pong, 0, 0);
     clones(pinger, 0, 2);
     CHECK(C.ball == 200, "ping-pong: %d", C.ball);
+    clones(clone_fork, 0, 1);
+    CHECK(C.forked == 200, "the child of a clone: status %d", C.forked);
+    static char stack[PGSIZE] __attribute__((aligned(PGSIZE)));
+    int pid, st = -5;
+    char got[16];
+    CHECK(pipe(C.pipefd) == 0 && (pid = clone(clone_exec, (void *)127, stack)) > 0, "clone");
+    close(C.pipefd[1]);
+    read_all(C.pipefd[0], got, sizeof(got));
+    CHECK(wait(&st) == pid && st == 0 && strcmp(got, "clone\n") == 0,
+          "a clone's exec: status %d, printed \"%s\"", st, got);
     CHECK(thread_join() == -1, "a clone is left over");
     ops += 3;
   } while (more());
@@ -1016,11 +1108,9 @@ static int scrounge(void) {
         exit(127);
       }
       close(p[1]);
-      for (int k; pid > 0 && n < 7 && (k = read(p[0], buf + n, 7 - n)) > 0;)
-        n += k;
-      close(p[0]);
+      n = read_all(p[0], buf, sizeof(buf));  // nothing if the fork failed
       st = pid > 0 ? reap1(pid) : 127;
-      CHECK(st == 127 || (st == 0 && n == 3 && memcmp(buf, "ok\n", 3) == 0),
+      CHECK(st == 127 || (st == 0 && strcmp(buf, "ok\n") == 0),
             "short of memory, echo: status %d, %d bytes", st, n);
       worked += st == 0;
       break;
@@ -1338,27 +1428,12 @@ static int scribble(int id) {
   int whole = 0;
   for (int k = 0; more(); k++) {
     unlink(fmt(name, 16, "b/w%d.%d", id, k % 4));  // four files at most
-    int fd = open(name, O_CREATE | O_RDWR), w = 0;
+    int fd = open(name, O_CREATE | O_RDWR);
     if (fd < 0)
       continue;  // no block for the directory, or no inode
-    unsigned key = id * 100000 + k, size = 0, want = rnd(120000);
-    while (size < want && w >= 0) {
-      int n = 1 + rnd(sizeof(iobuf));
-      n = n < (int)(want - size) ? n : (int)(want - size);
-      for (int j = 0; j < n; j++)
-        iobuf[j] = pat(key, size + j);
-      CHECK((w = write(fd, iobuf, n)) >= -1 && w <= n, "write of %d: %d", n, w);
-      size += w > 0 ? w : 0;
-      w = w < n ? -1 : w;  // a short write: the disk is full
-    }
+    unsigned key = id * 100000 + k, want = rnd(120000), size = write_pat(fd, key, want);
     close(fd);
-    struct stat st;
-    CHECK((fd = open(name, O_RDONLY)) >= 0 && fstat(fd, &st) == 0 && st.size == size,
-          "%s: size %d after writing %u", name, (int)st.size, size);
-    for (unsigned pos = 0, n; (n = read(fd, iobuf, sizeof(iobuf))) > 0; pos += n)
-      for (unsigned j = 0; j < n; j++)
-        CHECK(iobuf[j] == pat(key, pos + j), "%s: byte %u differs", name, pos + j);
-    close(fd);
+    check_pat(name, key, size, 1);
     whole += size == want;
   }
   for (int k = 0; k < 4; k++)
