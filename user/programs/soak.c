@@ -12,6 +12,8 @@
 // is in):
 //   fs1, fs2  files of random sizes written and read back in random pieces,
 //             links, listings, nested mkdir/rmdir
+//   race      three processes create, link, unlink, mkdir and rmdir the same
+//             few names (anything may fail; nothing may leak)
 //   sh        sh running a script (pipelines, subshells, redirections, '>>',
 //             a background job) and reading commands from a pipe
 //   exec      fork/exec storms (echo, wc, a missing program, a non-ELF), exit
@@ -289,6 +291,87 @@ static int w_fs(void) {
 }
 
 // ---------------------------------------------------------------------------
+// race: three processes do random things to the same few names in one
+// directory: create, write, read, link, unlink, mkdir, rmdir, create in a
+// directory that may be going away, work in one as the current directory.
+// Any call may fail; none may crash, and once everything is removed no
+// inode or block may be missing (the round's kstat check).
+
+static void racer(const char *home) {
+  char a[8], b[8], d[8], f[16];
+  struct stat st;
+  int ops = 0;
+  for (; more(); ops++) {
+    int fd, n;
+    fmt(a, 8, "n%d", rnd(6));
+    fmt(b, 8, "n%d", rnd(6));
+    fmt(d, 8, "d%d", rnd(3));
+    fmt(f, 16, "%s/f%d", d, rnd(2));
+    switch (rnd(9)) {
+    case 0:
+      if ((fd = open(a, O_CREATE | O_RDWR | (rnd(2) ? O_TRUNC : 0))) >= 0) {
+        write_pat(fd, 1, rnd(9000));
+        close(fd);
+      }
+      break;
+    case 1:
+      if ((fd = open(a, O_RDONLY)) >= 0) {
+        CHECK(fstat(fd, &st) == 0 && (st.type == T_FILE || st.type == T_DIR), "fstat %s", a);
+        while ((n = read(fd, iobuf, sizeof(iobuf))) > 0)
+          ;
+        CHECK(n == 0 || st.type == T_DIR, "read %s: %d", a, n);
+        close(fd);
+      }
+      break;
+    case 2: link(a, b); break;
+    case 3: unlink(a); break;
+    case 4: mkdir(d); break;
+    case 5: unlink(d); break;
+    case 6:
+      if ((fd = open(f, O_CREATE | O_RDWR)) >= 0)
+        close(fd);
+      break;
+    case 7: unlink(f); break;
+    case 8:  // ".." of a removed directory is gone: come back by the full path
+      if (chdir(d) == 0) {
+        if ((fd = open("g", O_CREATE | O_RDWR)) >= 0)
+          close(fd);
+        unlink("g");
+        CHECK(chdir(home) == 0, "chdir %s", home);
+      }
+    }
+  }
+  exit(ops);
+}
+
+static int w_race(void) {
+  int ops = 0, pids[3], st[3];
+  char name[16], home[32];
+  fmt(home, 32, "/soak.d/%s", who);
+  do {
+    for (int i = 0; i < 3; i++) {
+      if ((pids[i] = fork()) == 0) {
+        seed = seed * 31 + i + 1;
+        racer(home);
+      }
+      CHECK(pids[i] > 0, "fork");
+    }
+    reap(pids, st, 3);
+    CHECK(st[0] >= 0 && st[1] >= 0 && st[2] >= 0, "racers: statuses %d %d %d", st[0], st[1], st[2]);
+    for (int i = 0; i < 6; i++)
+      unlink(fmt(name, 16, "n%d", i));
+    for (int i = 0; i < 3; i++) {
+      unlink(fmt(name, 16, "d%d/f0", i));
+      unlink(fmt(name, 16, "d%d/f1", i));
+      unlink(fmt(name, 16, "d%d/g", i));
+      unlink(fmt(name, 16, "d%d", i));
+    }
+    ops += st[0] + st[1] + st[2];
+  } while (more());
+  return ops;
+}
+
+// ---------------------------------------------------------------------------
 // sh: scripts and pipes through the shell.
 
 // Counts as wc does: lines, words, bytes.
@@ -437,17 +520,50 @@ static int w_exec(void) {
 }
 
 // ---------------------------------------------------------------------------
-// kill: processes are killed while blocked in a pipe, with threads asleep and
-// spinning, and at a random moment of a busy life (fork, exec, pthreads,
+// kill: processes are killed while blocked in a pipe, with threads blocked in
+// every way, and at a random moment of a busy life (fork, exec, pthreads,
 // files, sbrk); a busy one ends itself with exit from a thread; exec from a
 // thread ends the others; a fault ends one thread.
 
-static int blocker_word;
-static void *blocker(void *arg) {  // sleeps in futex_wait, or spins if arg
-  while (arg || LOAD(&blocker_word) == 0)
-    if (!arg)
+// A thread blocked for good in one of the places a thread can wait, or
+// spinning; each must go when its process is killed, exits or execs.
+static int blocker_word, bp[2], wp[2];
+static void *blocker(void *how) {
+  char buf[512];
+  switch ((long)how) {
+  case 0:  // futex_wait
+    while (LOAD(&blocker_word) == 0)
       futex_wait(&blocker_word, 0);
+    break;
+  case 1:  // spinning, now and then yielding
+    for (unsigned i = 0;; i++)
+      if (i % 4096 == 0)
+        yield(-1);
+  case 2:  // reading a pipe nobody writes
+    read(bp[0], buf, 1);
+    break;
+  case 3:  // writing a full pipe nobody reads
+    for (memset(buf, 'w', sizeof(buf));;)
+      write(wp[1], buf, sizeof(buf));
+  case 4:  // a long sleep
+    sleep(1000000);
+    break;
+  case 5:  // wait() for a child that waits for the end of bp
+    if (fork() == 0) {
+      close(bp[1]);
+      exit(read(bp[0], buf, 1));
+    }
+    wait(0);
+  }
   return 0;
+}
+
+// Starts one blocker of each kind in the calling process.
+static void tangle(void) {
+  pthread_t t;
+  CHECK(pipe(bp) == 0 && pipe(wp) == 0, "pipe");
+  for (long how = 0; how < 6; how++)
+    CHECK(pthread_create(&t, 0, blocker, (void *)how) == 0, "pthread_create");
 }
 
 static void *execer(void *arg) {
@@ -497,7 +613,7 @@ static void *exiter(void *ticks) {
 // A child that does a bit of everything until it is killed (or exits).
 static void __attribute__((noreturn)) busy(void) {
   pthread_t t;
-  pthread_create(&t, 0, blocker, (void *)1);
+  tangle();
   move_fd(open("kout", O_CREATE | O_WRONLY), 1);
   for (int i = 0;; i++) {
     int pid = fork();
@@ -524,21 +640,21 @@ static int w_kill(void) {
   int ops = 0, p[2], r[2], pids[2], st[2];
   char got[32];
   do {
-    // Blocked in a pipe read; asleep and spinning threads.
+    // One process blocked in a pipe read; one with threads blocked in every
+    // way (killed once they are all on their way).
     CHECK(pipe(p) == 0 && pipe(r) == 0, "pipe");
     for (int i = 0; i < 2; i++) {
       if ((pids[i] = fork()) == 0) {
         if (i == 0)
           exit(read(p[0], got, 1));
-        pthread_t t;
-        pthread_create(&t, 0, blocker, 0);
-        pthread_create(&t, 0, blocker, (void *)1);
+        tangle();
         write(r[1], "r", 1);
         blocker(0);
       }
       CHECK(pids[i] > 0, "fork");
     }
     CHECK(read(r[0], got, 1) == 1, "threaded child ready");
+    sleep(rnd(3));
     CHECK(kill(pids[0]) == 0 && kill(pids[1]) == 0, "kill");
     reap(pids, st, 2);
     CHECK(st[0] == -1 && st[1] == -1, "killed children: statuses %d %d", st[0], st[1]);
@@ -546,13 +662,12 @@ static int w_kill(void) {
       close(p[i]);
       close(r[i]);
     }
-    // exec from a thread while two others sleep and spin.
+    // exec from a thread while the others are blocked in every way.
     CHECK(pipe(p) == 0, "pipe");
     if ((pids[0] = fork()) == 0) {
-      move_fd(p[1], 1);
       pthread_t t;
-      pthread_create(&t, 0, blocker, 0);
-      pthread_create(&t, 0, blocker, (void *)1);
+      move_fd(p[1], 1);
+      tangle();
       pthread_create(&t, 0, execer, 0);
       blocker(0);
     }
@@ -1521,9 +1636,10 @@ struct worker {
 static struct worker mix[] = {
     {"fs1", w_fs, 0, 0},     {"fs2", w_fs, 0, 0},   {"sh", w_sh, 0, 0},
     {"exec", w_exec, 0, 0},  {"pthr", w_pthr, 0, 0}, {"clone", w_clone, 0, 0},
-    {"sbrk", w_sbrk, 0, 0},  {"kill", w_kill, 0, 0}, {"exhaust", w_exhaust, 0, 0},
+    {"sbrk", w_sbrk, 0, 0},  {"kill", w_kill, 0, 0},   {"race", w_race, 0, 0},
+    {"exhaust", w_exhaust, 0, 0},
 };
-#define NMIX 8  // mix[NMIX] is the exhaustion phase
+#define NMIX 9  // mix[NMIX] is the exhaustion phase
 
 // Runs w in a child, in its own directory /soak.d/NAME; the child exits with
 // the number of operations it did (or FAILED).
