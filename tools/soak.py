@@ -91,6 +91,10 @@ def run(a, log):
         soak_cmd += " -r %d" % a.round
     if a.every is not None:
         soak_cmd += " -x %d" % a.every
+    if a.verbose:
+        soak_cmd += " -v"
+    if a.command:
+        soak_cmd = a.command
     log.write(("==== %s\n==== then typed: %s\n" % (" ".join(cmd), soak_cmd))
               .encode())
     log.flush()
@@ -166,6 +170,10 @@ def main():
                     help="exhaustion phase every N rounds (soak -x; 0 none)")
     ap.add_argument("--deadline", type=int, default=300,
                     help="longest wait for the next soak line (seconds)")
+    ap.add_argument("--verbose", action="store_true",
+                    help="soak -v: name each step of the exhaustion phase")
+    ap.add_argument("--command",
+                    help="type this instead of the soak command (debugging)")
     ap.add_argument("--quiet", action="store_true",
                     help="do not echo the console (it is still logged)")
     a = ap.parse_args()

@@ -6,6 +6,7 @@
 //   soak -s SECONDS  a short run, for quick checks
 //   options: -r SECONDS  length of a round's mix (default 30)
 //            -x N        an exhaustion phase every N rounds (default 3, 0 none)
+//            -v          name each step of the exhaustion phase
 //
 // A round runs these workers at once, each a process in a private directory
 // /soak.d/NAME, until the round's time is up (each finishes the iteration it
@@ -17,17 +18,24 @@
 //   sh        sh running a script (pipelines, subshells, redirections, '>>',
 //             a background job) and reading commands from a pipe
 //   exec      fork/exec storms (echo, wc, a missing program, a non-ELF), exit
-//             statuses, a fork chain, kills of blocked and threaded children
+//             statuses, a fork chain
+//   kill      kill, exit and exec of processes whose threads are blocked in
+//             every way or busy at a random moment; faults in threads
 //   pthr      pthreads: bounded buffer (mutex, condition variables), a
-//             semaphore ring, a barrier, create/join/detach, fork in a thread
+//             semaphore ring, a pipe shared by threads, desch/mkrun, a
+//             barrier, fork and wait from several threads, detached threads
 //   clone     clones (thread_create): lock_t, ticket lock, cond_t and
-//             semaphores between clones
+//             semaphores between clones; clones that fork and exec
 //   sbrk      pthreads growing, checking and shrinking the heap together; one
-//             thread wiggling the break while the others move pipe data
-// Every few rounds an exhaustion phase follows, alone: pages (three processes
-// sbrk until it fails), processes (fork until it fails), threads (tspawn,
-// pthread_create and thread_create until they fail), inodes (create until it
-// fails) and disk blocks (write until it fails), each released again.
+//             thread wiggling the break while the others move pipe data and
+//             have the kernel copy into the pages that come and go
+// Every few rounds an exhaustion phase follows, alone, and each resource is
+// driven to its end, the count checked, and released: pages (three processes
+// sbrk until it fails; then three others fork, exec, make threads and grow
+// their heaps while the first give back and take again), processes, threads
+// (tspawn, pthread_create, thread_create), the inode cache and the open-file
+// table (then files are used while they are nearly full), disk inodes, disk
+// blocks (then files are written while the disk is nearly full).
 //
 // Each workload checks its results (data read back, counts, exit statuses).
 // A mismatch prints "soak: FAIL NAME ..." and ends the worker with status -2;
@@ -37,7 +45,7 @@
 // they were at the start (after a settle wait: an ended thread's slot and
 // stack come back when its hart switches away, orphans are reaped by init).
 // One line per round; at the end "soak: N rounds, M minutes: PASS" (exit 0)
-// or "...: FAIL (what)" (exit 1). A failing round ends the run.
+// or "...: FAIL: what" (exit 1). A failing round ends the run.
 #include "pthread.h"
 #include "semaphore.h"
 #include "user.h"
@@ -99,8 +107,7 @@ static char *fmt(char *out, int cap, const char *f, ...) {
 #define CHECK(c, ...) ((c) ? (void)0 : FAIL(__VA_ARGS__))
 static void __attribute__((noreturn)) fail_(int line, const char *f, ...) {
   char msg[240];
-  int n = fmt(msg, 80, "soak: FAIL %s (soak.c:%d, seed %u): ", who, line, seed) - msg;
-  n = strlen(msg);
+  int n = strlen(fmt(msg, 80, "soak: FAIL %s (soak.c:%d, seed %u): ", who, line, seed));
   va_list ap;
   va_start(ap, f);
   n += vfmt(msg + n, sizeof(msg) - n - 1, f, ap);
@@ -191,17 +198,14 @@ static int start(char **argv, int in, int out) {
 
 // Waits for the n children in pids and stores their statuses in the same
 // order (wait returns them in any order).
-static void reap(int *pids, int *status, int n) {
+static void reap(const int *pids, int *status, int n) {
   for (int left = n; left > 0; left--) {
     int st, pid = wait(&st), i = 0;
     while (i < n && pids[i] != pid)
       i++;
     CHECK(i < n, "wait returned %d, not one of my %d children", pid, n);
-    pids[i] = -pids[i];
     status[i] = st;
   }
-  for (int i = 0; i < n; i++)
-    pids[i] = -pids[i];
 }
 
 static int reap1(int pid) {
@@ -1180,8 +1184,9 @@ static int w_sbrk(void) {
 // all back. Runs alone, so the counts kstat gives beforehand are exact.
 
 enum { K_PAGES, K_THREADS, K_PROCS, K_FILES, K_CINODES, K_DINODES, K_BLOCKS, NK };
-static const char *knames[NK] = {"pages", "threads", "procs", "files",
-                                 "inodes", "dinodes", "blocks"};
+static const char *knames[NK] = {"free pages",       "free threads",    "free procs",
+                                 "open files",       "cached inodes",   "free disk inodes",
+                                 "free disk blocks"};
 
 static int kget(int field) {
   struct kstat st;
@@ -1257,45 +1262,49 @@ static int scrounge(void) {
   return worked;
 }
 
-// Three processes take every page. While they hold them nothing more can
-// fork and the file system still works; then, for 4 s, they give back and
-// take again small amounts while three others try to fork, exec, make
-// threads and grow their heaps in what is left.
+// Takes every page it can get, in shrinking steps, and says how many on
+// rep; once go ends, gives back and takes again small amounts for 4 s;
+// then checks that every page it holds is still its own.
+static void __attribute__((noreturn)) hog(int i, int rep, int go) {
+  char *base = sbrk(0), c;
+  long got = 0;  // pages
+  for (int step = 1024; step >= 1;) {
+    if (sbrk(step * PGSIZE) == (char *)-1) {
+      step /= 2;
+      continue;
+    }
+    stamp(base + got * PGSIZE, step, (i << 24) + got);
+    got += step;
+  }
+  write(rep, &got, sizeof(got));
+  read(go, &c, 1);
+  for (until = rdtime() + 40000000UL; more();) {
+    int k = 1 + rnd(got < 96 ? got : 96);  // a fork needs some 30 pages
+    CHECK(sbrk(-k * PGSIZE) != (char *)-1, "sbrk(-%d pages)", k);
+    got -= k;
+    sleep(1);
+    for (; sbrk(PGSIZE) != (char *)-1; got++)
+      stamp(base + got * PGSIZE, 1, (i << 24) + got);
+  }
+  exit(stamped(base, got, i << 24) ? 0 : 1);
+}
+
+// Three hogs take every page. While they hold them nothing more can fork
+// and the file system still works; then, for 4 s, the hogs give back and
+// take again while three others scrounge in what is left.
 static int ex_pages(int unused) {
   (void)unused;
   int rep[2], go[2], pids[6], st[6], free0 = kget(K_PAGES);
   char c;
   CHECK(pipe(rep) == 0 && pipe(go) == 0, "pipe");
   for (int i = 0; i < 6; i++) {
-    if ((pids[i] = fork()) == 0 && i >= 3) {
-      close(go[1]);
+    if ((pids[i] = fork()) == 0) {
+      close(go[1]);  // go ends when the parent closes its end
+      if (i < 3)
+        hog(i, rep[1], go[0]);
       read(go[0], &c, 1);
       until = rdtime() + 40000000UL;
       exit(scrounge());
-    }
-    if (pids[i] == 0) {  // take all pages, in shrinking steps
-      close(go[1]);
-      char *base = sbrk(0);
-      long got = 0;  // pages
-      for (int step = 1024; step >= 1;) {
-        if (sbrk(step * PGSIZE) == (char *)-1) {
-          step /= 2;
-          continue;
-        }
-        stamp(base + got * PGSIZE, step, (i << 24) + got);
-        got += step;
-      }
-      write(rep[1], &got, sizeof(got));
-      read(go[0], &c, 1);
-      for (until = rdtime() + 40000000UL; more();) {
-        int k = 1 + rnd(got < 96 ? got : 96);  // a fork needs some 30 pages
-        CHECK(sbrk(-k * PGSIZE) != (char *)-1, "sbrk(-%d pages)", k);
-        got -= k;
-        sleep(1);
-        for (; sbrk(PGSIZE) != (char *)-1; got++)
-          stamp(base + got * PGSIZE, 1, (i << 24) + got);
-      }
-      exit(stamped(base, got, i << 24) ? 0 : 1);
     }
     CHECK(pids[i] > 0, "fork");
   }
@@ -1314,7 +1323,9 @@ static int ex_pages(int unused) {
   int pid = fork();
   if (pid == 0)
     exit(0);
-  CHECK(pid < 0 || reap1(pid) == 1000, "fork works with %d pages free", left);
+  if (pid > 0)
+    reap1(pid);
+  CHECK(pid < 0, "fork works with %d pages free", left);
   put_file("p", "still works");
   expect_file("p", "still works");
   CHECK(unlink("p") == 0, "unlink p");
@@ -1349,6 +1360,8 @@ static void *pholder(void *arg) {  // pthread_create
   return arg;
 }
 
+// Forks children that wait until it fails: exactly the free process slots
+// fit, and then a clone does not either.
 static int ex_procs(int unused) {
   (void)unused;
   static int pids[NPROC], st[NPROC];
@@ -1375,8 +1388,10 @@ static int ex_procs(int unused) {
   return n;
 }
 
-// Starts threads of one kind until that fails, lets them all go; returns
-// how many there were.
+// Starts threads of one kind (0 tspawn, 1 pthread_create, 2 thread_create)
+// until that fails: exactly the free thread slots fit (for clones, the free
+// process slots if fewer). Then lets them all go; returns how many there
+// were.
 static int ex_threads(int kind) {
   static pthread_t pt[NTHR + 1];
   static char stacks[NTHR + 1][1024];
@@ -1688,16 +1703,22 @@ static int run_workers(int from, int to, unsigned round, char *line, char *why) 
   return ok;
 }
 
-// Waits (at most 5 s: see the top) until kstat shows base again.
-static int settled(const struct kstat *base, struct kstat *now) {
-  for (int t = 0;; t++) {
-    kstat(now);
-    if (memcmp(now, base, sizeof(*now)) == 0)
-      return 1;
-    if (t >= 5 * hz)
+// Waits (at most 5 s: see the top) until kstat shows base again; if it
+// does not, says what differs in why.
+static int settled(const struct kstat *base, struct kstat *now, char *why) {
+  for (int t = 0; kstat(now) == 0 && memcmp(now, base, sizeof(*now)) != 0; t++) {
+    if (t == 5 * hz) {
+      strcpy(why, "kstat is not back at the baseline:");
+      for (int k = 0; k < NK; k++) {
+        int b = ((int *)base)[k], n = ((int *)now)[k], len = strlen(why);
+        if (b != n)
+          fmt(why + len, 60, " %s %d (want %d)", knames[k], n, b);
+      }
       return 0;
+    }
     sleep(1);
   }
+  return 1;
 }
 
 static void usage(void) {
@@ -1735,35 +1756,28 @@ int main(int argc, char **argv) {
   }
   struct kstat base, now;
   kstat(&base);
-  printf("soak: %ld s in rounds of %d s, exhaustion every %d rounds; baseline:"
-         " pages %d, threads %d, procs %d, files %d, inodes %d, dinodes %d, blocks %d\n",
-         total, round_secs, every, base.free_pages, base.free_threads, base.free_procs,
-         base.open_files, base.cached_inodes, base.free_inodes, base.free_blocks);
+  printf("soak: %ld s in rounds of %d s, exhaustion every %d rounds; baseline: free pages %d, "
+         "free threads %d, free procs %d, open files %d, cached inodes %d, free disk inodes %d, "
+         "free disk blocks %d\n", total, round_secs, every, base.free_pages, base.free_threads,
+         base.free_procs, base.open_files, base.cached_inodes, base.free_inodes, base.free_blocks);
   unsigned long t0 = rdtime(), end = t0 + total * 10000000UL;
   int round = 0, ok = 1;
-  char why[160] = "";
+  static char why[400], line[512];
   while (ok && (round == 0 || rdtime() + 5 * 10000000UL < end)) {
     round++;
     unsigned long r0 = rdtime();
     until = r0 + round_secs * 10000000UL;
     if (until > end)
       until = end;
-    static char line[512];
     line[0] = 0;
-    ok = run_workers(0, NMIX, round, line, why);
+    // The exhaustion phase starts from the baseline: its counts are exact.
+    ok = run_workers(0, NMIX, round, line, why) && settled(&base, &now, why);
     if (ok && every > 0 && round % every == 0)
-      ok = run_workers(NMIX, NMIX + 1, round, line, why);
-    if (!settled(&base, &now) && ok) {
-      ok = 0;
-      fmt(why, sizeof(why), "after round %d, kstat does not return to the baseline:", round);
-      for (int k = 0; k < NK; k++) {
-        int b = ((int *)&base)[k], n = ((int *)&now)[k];
-        if (b != n)
-          fmt(why + strlen(why), 40, " %s %d (want %d)", knames[k], n, b);
-      }
-    }
-    printf("soak: round %d, %d s, ops%s, pages %d, threads %d, procs %d, files %d, "
-           "inodes %d, dinodes %d, blocks %d: %s%s\n", round,
+      ok = run_workers(NMIX, NMIX + 1, round, line, why) && settled(&base, &now, why);
+    if (!ok)
+      kstat(&now);  // as things are now, for the line below
+    printf("soak: round %d, %d s, ops%s; free pages %d, threads %d, procs %d, open files %d, "
+           "cached inodes %d, free disk inodes %d, blocks %d: %s%s\n", round,
            (int)((rdtime() - r0) / 10000000UL), line, now.free_pages, now.free_threads,
            now.free_procs, now.open_files, now.cached_inodes, now.free_inodes,
            now.free_blocks, ok ? "ok" : "FAIL: ", ok ? "" : why);
@@ -1772,7 +1786,7 @@ int main(int argc, char **argv) {
     ok = 0;
     fmt(why, sizeof(why), "/soak.d is not empty");
   }
-  int tenths = (rdtime() - t0) / 600000000UL * 10 + (rdtime() - t0) / 60000000UL % 10;
+  int tenths = (rdtime() - t0) / 60000000UL;  // of a minute
   printf("soak: %d rounds, %d.%d minutes: %s%s\n", round, tenths / 10, tenths % 10,
          ok ? "PASS" : "FAIL: ", ok ? "" : why);
   exit(ok ? 0 : 1);
