@@ -129,6 +129,11 @@ SECONDS ?= 60
 fuzz: all
 	python3 tools/fuzz.py --seconds $(SECONDS) --cpus $(CPUS) --seed $(SEED) --tick $(TICK)
 
+# Everything at once for MINUTES minutes, resources checked after each round.
+MINUTES ?= 10
+soak: all
+	python3 tools/soak.py --minutes $(MINUTES) --cpus $(CPUS) --tick $(TICK)
+
 # Kill the machine KILLS times in the middle of a write-heavy workload and
 # check the disk each time (tools/crashtest.py).
 KILLS ?= 20
@@ -138,5 +143,5 @@ crashtest: all $(B)/fsck
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz crashtest clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
