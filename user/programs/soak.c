@@ -1571,21 +1571,31 @@ static int scribble(int id) {
   return whole;
 }
 
-// Fills the disk with files of 16 blocks; exactly the free blocks fit. Then
-// two processes scribble for 4 s while the fill files go one by one.
+// Fills the disk with files of `reps` chunks of 16 blocks, as many chunks
+// as it takes for the free inodes to suffice (and for b to stay one block
+// of entries); exactly the free blocks fit. Then two processes scribble for
+// 4 s while the fill files go one by one.
 static int ex_disk(int unused) {
   (void)unused;
   char name[16];
   CHECK(mkdir("b") == 0, "mkdir b");
-  int free0 = kget(K_BLOCKS), nf = 0, used = 0, w = sizeof(chunk);
+  int free0 = kget(K_BLOCKS), inodes = kget(K_DINODES) - 8, nf = 0, used = 0;
+  int files = inodes < 200 ? inodes : 200, per = (int)(sizeof(chunk) / BSIZE);
+  CHECK(files > 0, "only %d free disk inodes", inodes + 8);
+  int reps = (free0 + files * per - 1) / (files * per), full = 1;
   for (int i = 0; i < (int)sizeof(chunk); i++)
     chunk[i] = pat(0, i);
-  while (w == sizeof(chunk)) {
+  while (full) {
     int fd = open(fmt(name, 16, "b/%d", nf++), O_CREATE | O_WRONLY);
     CHECK(fd >= 0, "create %s", name);
-    w = write(fd, chunk, sizeof(chunk));
+    int size = 0;
+    for (int r = 0; r < reps && full; r++) {
+      int w = write(fd, chunk, sizeof(chunk));
+      size += w > 0 ? w : 0;
+      full = w == sizeof(chunk);
+    }
     close(fd);
-    int blocks = w > 0 ? (w + BSIZE - 1) / BSIZE : 0;
+    int blocks = (size + BSIZE - 1) / BSIZE;
     used += blocks + (blocks > NDIRECT);  // data blocks and the indirect block
   }
   int left = kget(K_BLOCKS);
