@@ -44,9 +44,11 @@ KSRC := $(shell find kernel -name '*.cpp' -o -name '*.S' | sort)
 KOBJ := $(patsubst %,$(B)/%.o,$(KSRC))
 ULIBSRC := $(shell find user/lib -name '*.c' -o -name '*.cpp' -o -name '*.S' | sort)
 ULIBOBJ := $(patsubst %,$(B)/%.o,$(ULIBSRC))
-# Every source file in user/programs and user/tests is one program on the disk.
+# Every source file in user/programs and user/tests is one program on the disk,
+# and so is every directory user/programs/NAME/ (program NAME, all its *.c).
 UPROGSRC := $(wildcard user/programs/*.c user/programs/*.cpp user/tests/*.c user/tests/*.cpp)
-UPROGS := $(sort $(foreach s,$(UPROGSRC),$(B)/bin/$(basename $(notdir $(s)))))
+UPROGDIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/programs/*/*.c))))
+UPROGS := $(sort $(foreach s,$(UPROGSRC) $(UPROGDIRS),$(B)/bin/$(basename $(notdir $(s)))))
 # The disk gets copies without debug information (a fifth of the size);
 # build/bin keeps the full programs for gdb and addr2line.
 UDISK := $(patsubst $(B)/bin/%,$(B)/disk/%,$(UPROGS))
@@ -75,13 +77,15 @@ $(B)/user/%.S.o: user/%.S | deps
 $(B)/ulib.a: $(ULIBOBJ)
 	rm -f $@ && $(CROSS)ar rcs $@ $^
 
-# A program is built from the one source file of its name.
+# A program is linked from its objects ($(2)): the one of the source file of
+# its name, or those of every *.c file in the directory of its name.
 define prog_rule
-$(B)/bin/$(basename $(notdir $(1))): $(B)/$(1).o $(B)/ulib.a user/user.ld
+$(B)/bin/$(basename $(notdir $(1))): $(2) $(B)/ulib.a user/user.ld
 	@mkdir -p $(B)/bin
-	$(CXX) $(LDFLAGS) -T user/user.ld $(B)/$(1).o $(B)/ulib.a -lgcc -o $$@
+	$(CXX) $(LDFLAGS) -T user/user.ld $(2) $(B)/ulib.a -lgcc -o $$@
 endef
-$(foreach s,$(UPROGSRC),$(eval $(call prog_rule,$(s))))
+$(foreach s,$(UPROGSRC),$(eval $(call prog_rule,$(s),$(B)/$(s).o)))
+$(foreach d,$(UPROGDIRS),$(eval $(call prog_rule,$(d),$(patsubst %,$(B)/%.o,$(wildcard $(d)/*.c)))))
 
 $(B)/mkfs: tools/mkfs.cpp include/weft/fs.h include/weft/param.h include/stat.h | deps
 	@mkdir -p $(B)

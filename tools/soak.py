@@ -5,7 +5,7 @@
   python3 tools/soak.py --seconds 60 --round 10 --every 1  a quick check
 
 Boots QEMU (the disk opened with snapshot=on, so the image is never
-changed), waits for the shell prompt, types `soak N` (user/programs/soak.c)
+changed), waits for the shell prompt, types `soak N` (user/programs/soak/)
 and follows the console. The run fails on:
   - a kernel panic (the backtrace is run through addr2line),
   - no `soak:` line for --deadline seconds (a hang: Ctrl-P makes the kernel
