@@ -5,6 +5,8 @@
 #   make fuzz          the system-call fuzzer (SECONDS=60 SEED=1 CPUS=2)
 #   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
+#   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
+#                      instructions, exact and repeatable)
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
@@ -144,8 +146,13 @@ KILLS ?= 20
 crashtest: all $(B)/fsck
 	python3 tools/crashtest.py --kills $(KILLS) --seed $(SEED) --cpus $(CPUS)
 
+# Per-operation costs side by side, written to build/bench/ (tools/bench.py).
+BENCH_CPUS ?= 1,2
+bench: all
+	python3 tools/bench.py --cpus $(BENCH_CPUS) $(if $(ICOUNT),--icount)
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,16 +1,17 @@
 // bench: per-operation costs of the basic system calls, timed with the
 // `time` CSR (10 MHz). Run it on CPUS=1 and CPUS=2 and compare ratios within
-// one run; absolute numbers move with the host's load.
+// one run; absolute numbers move with the host's load. Under QEMU's
+// -icount shift=0 (make bench ICOUNT=1) one ns is one instruction.
 #include "user.h"
 
 #define TICKS_PER_US 10
 
 static char *self = "bench";
 
-// Prints "name: X.Y us/op" from a tick count over n operations.
+// Prints "name  N ns/op" from a tick count over n operations (tools/bench.py
+// reads these lines).
 static void report_op(const char *name, unsigned long ticks, int n) {
-  unsigned long tenths = ticks * 10 / TICKS_PER_US / n;  // 0.1 us units
-  printf("%-22s %8lu.%lu us/op   (%d ops)\n", name, tenths / 10, tenths % 10, n);
+  printf("%-26s %9lu ns/op  (%d ops)\n", name, ticks * 1000 / TICKS_PER_US / n, n);
 }
 
 static void bench_getpid(void) {
@@ -20,8 +21,7 @@ static void bench_getpid(void) {
   report_op("getpid", rdtime() - t0, n);
 }
 
-static void bench_fork(void) {
-  int n = 200;
+static void bench_fork(const char *name, int n) {
   unsigned long t0 = rdtime();
   for (int i = 0; i < n; i++) {
     int pid = fork();
@@ -31,7 +31,21 @@ static void bench_fork(void) {
       exit(1);
     }
   }
-  report_op("fork+exit+wait", rdtime() - t0, n);
+  report_op(name, rdtime() - t0, n);
+}
+
+// fork's cost as the parent's memory grows: 1 MiB of heap, every page
+// written, so that each is really there.
+static void bench_fork_heap(void) {
+  enum { HEAP = 1 << 20 };
+  char *p = sbrk(HEAP);
+  if (p == (char *)-1) {
+    printf("bench: sbrk failed\n");
+    exit(1);
+  }
+  for (int i = 0; i < HEAP; i += PGSIZE) p[i] = (char)i;
+  bench_fork("fork+exit+wait 1MiB heap", 50);
+  sbrk(-HEAP);
 }
 
 static void bench_exec(void) {
@@ -142,26 +156,32 @@ static void bench_clone(void) {
 static void report_rate(const char *name, unsigned long ticks, int bytes) {
   // KiB per second, printed as MiB/s with two decimals.
   unsigned long kib_s = (unsigned long)bytes / 1024 * 10000000UL / ticks;
-  printf("%-22s %5lu.%02lu MiB/s  (%d KiB)\n", name, kib_s / 1024,
+  printf("%-26s %5lu.%02lu MiB/s  (%d KiB)\n", name, kib_s / 1024,
          (kib_s % 1024) * 100 / 1024, bytes / 1024);
+}
+
+// Writes `total` bytes to a new file in `chunk`-byte writes.
+static void bench_write(const char *name, char *buf, int chunk, int total) {
+  int fd = open("benchfile", O_CREATE | O_RDWR | O_TRUNC);
+  if (fd < 0) exit(1);
+  unsigned long t0 = rdtime();
+  for (int done = 0; done < total; done += chunk)
+    if (write(fd, buf, chunk) != chunk) {
+      printf("bench: write failed\n");
+      exit(1);
+    }
+  close(fd);
+  report_rate(name, rdtime() - t0, total);
 }
 
 static void bench_file(void) {
   enum { CHUNK = 16384, TOTAL = 2 * 1024 * 1024 };
   char *buf = malloc(CHUNK);
   memset(buf, 'w', CHUNK);
-  int fd = open("benchfile", O_CREATE | O_RDWR | O_TRUNC);
-  if (fd < 0) exit(1);
+  bench_write("file write 4K", buf, 4096, TOTAL / 4);
+  bench_write("file write 16K", buf, CHUNK, TOTAL);
+  int fd = open("benchfile", O_RDONLY);
   unsigned long t0 = rdtime();
-  for (int done = 0; done < TOTAL; done += CHUNK)
-    if (write(fd, buf, CHUNK) != CHUNK) {
-      printf("bench: write failed\n");
-      exit(1);
-    }
-  close(fd);
-  report_rate("file write", rdtime() - t0, TOTAL);
-  fd = open("benchfile", O_RDONLY);
-  t0 = rdtime();
   int got = 0, r;
   while ((r = read(fd, buf, CHUNK)) > 0) got += r;
   report_rate("file read", rdtime() - t0, got);
@@ -174,7 +194,8 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--exit") == 0) exit(0);
   self = argv[0];
   bench_getpid();
-  bench_fork();
+  bench_fork("fork+exit+wait", 200);
+  bench_fork_heap();
   bench_thread();
   bench_clone();
   bench_exec();

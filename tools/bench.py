@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""make bench: boot weft once per hart count, run `bench` and `bench-sync`,
+and print one table of the per-operation costs side by side.
+
+  python3 tools/bench.py [--cpus 1,2] [--icount] [--out build/bench]
+
+With --icount (make bench ICOUNT=1) QEMU runs with
+`-icount shift=0,align=off,sleep=off`: the guest's clock advances by one
+nanosecond per executed instruction, so an "ns" figure is an instruction
+count, exact and repeatable whatever else the host is doing. Without it the
+figures are wall time and move with the host's load; compare columns of one
+run, not runs of different days.
+
+Writes build/bench/bench[-icount].csv (mode, cpus, operation, value, unit)
+and build/bench/bench[-icount].svg, a chart of each operation's cost per
+hart count."""
+
+import argparse
+import csv
+import os
+import re
+import sys
+
+from weftqemu import BUILD, Guest, qemu_cmd
+
+ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
+OP_RE = re.compile(r"^(\S.*?)\s+(\d+) ns/op")
+RATE_RE = re.compile(r"^(\S.*?)\s+(\d+\.\d+) MiB/s")
+# bench-sync's table: | harts | threads | lock | uncontended ns | ops/ms | ...
+SYNC_RE = re.compile(r"^\|\s*\d+\s*\|\s*(\d+)\s*\|\s*(\S.*?)\s*\|\s*(\d+)\s*\|"
+                     r"\s*(\d+)\s*\|")
+
+
+def at_prompt(out):
+    return out.endswith(b"$ ")
+
+
+def run_guest(cpus, icount, timeout, log):
+    """Boots, runs both programs; returns [(operation, value, unit)]."""
+    cmd = qemu_cmd(cpus, 100) + (ICOUNT if icount else [])
+    g = Guest(cmd, log=log)
+    rows = []
+    try:
+        if not g.wait_for(at_prompt, 120):
+            sys.exit(f"bench: CPUS={cpus}: no shell prompt")
+        for prog in ("bench", "bench-sync -q"):
+            g.out = b""
+            g.type(prog + "\n")
+            if not g.wait_for(at_prompt, timeout):
+                sys.exit(f"bench: CPUS={cpus}: {prog} did not finish in "
+                         f"{timeout} s (log {log.name})")
+            for line in g.out.decode("utf-8", "replace").splitlines():
+                line = line.strip()
+                if m := OP_RE.match(line):
+                    rows.append((m[1], int(m[2]), "ns"))
+                elif m := RATE_RE.match(line):
+                    rows.append((m[1], float(m[2]), "MiB/s"))
+                elif (m := SYNC_RE.match(line)) and m[1] in ("1", "2"):
+                    if m[1] == "1":
+                        rows.append((f"{m[2]} lock+unlock", int(m[3]), "ns"))
+                    else:
+                        rows.append((f"{m[2]}, 2 threads", int(m[4]),
+                                     "ops/ms"))
+        g.type("poweroff\n")
+        g.wait_exit(30)
+    finally:
+        g.kill()
+    return rows
+
+
+def fmt(v, unit):
+    if unit == "MiB/s":
+        return f"{v:.2f} MiB/s"
+    if unit == "ops/ms":
+        return f"{v} ops/ms"
+    return f"{v / 1000:.2f}k" if v >= 10000 else f"{v}"
+
+
+def chart(path, title, ops, cpus_list, table):
+    """One group of bars per operation, one bar per hart count, each bar's
+    length relative to the largest of its group (costs differ by 1000x
+    between operations, so one scale would hide the small ones)."""
+    colours = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759"]
+    bar, gap, left, width = 14, 10, 230, 360
+    h = 40 + len(ops) * (bar * len(cpus_list) + gap) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 160}"'
+           f' height="{h}" font-family="sans-serif" font-size="11">',
+           f'<text x="10" y="20" font-size="14">{title}</text>']
+    for i, c in enumerate(cpus_list):
+        x = left + i * 90
+        out.append(f'<rect x="{x}" y="28" width="10" height="10" '
+                   f'fill="{colours[i % 4]}"/><text x="{x + 14}" y="37">'
+                   f'CPUS={c}</text>')
+    y = 50
+    for op, unit in ops:
+        vals = [table.get((c, op)) for c in cpus_list]
+        top = max((v for v in vals if v is not None), default=1) or 1
+        out.append(f'<text x="{left - 6}" y="{y + bar}" text-anchor="end">'
+                   f'{op} ({"higher is better" if unit != "ns" else "ns"})'
+                   f'</text>')
+        for i, v in enumerate(vals):
+            if v is None:
+                continue
+            w = max(1, int(width * v / top))
+            out.append(f'<rect x="{left}" y="{y}" width="{w}" height="{bar - 2}"'
+                       f' fill="{colours[i % 4]}"/><text x="{left + w + 4}" '
+                       f'y="{y + bar - 3}">{fmt(v, unit)}</text>')
+            y += bar
+        y += gap
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cpus", default="1,2", help="hart counts, e.g. 1,2,4")
+    ap.add_argument("--icount", action="store_true",
+                    help="count instructions instead of wall time")
+    ap.add_argument("--timeout", type=int, default=1800,
+                    help="seconds for each program to finish")
+    ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
+    a = ap.parse_args()
+    cpus_list = [int(c) for c in a.cpus.split(",")]
+    os.makedirs(a.out, exist_ok=True)
+    name = "bench-icount" if a.icount else "bench"
+    mode = "instructions" if a.icount else "wall"
+
+    table, ops = {}, []
+    for c in cpus_list:
+        print(f"bench: CPUS={c}{' (icount)' if a.icount else ''} ...",
+              flush=True)
+        with open(os.path.join(a.out, f"{name}-cpus{c}.log"), "wb") as log:
+            for op, v, unit in run_guest(c, a.icount, a.timeout, log):
+                table[(c, op)] = v
+                if (op, unit) not in ops:
+                    ops.append((op, unit))
+
+    with open(os.path.join(a.out, name + ".csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mode", "cpus", "operation", "value", "unit"])
+        for op, unit in ops:
+            for c in cpus_list:
+                if (c, op) in table:
+                    w.writerow([mode, c, op, table[(c, op)], unit])
+
+    unit_word = "instructions" if a.icount else "ns"
+    print(f"\n| operation | " + " | ".join(f"CPUS={c}" for c in cpus_list) +
+          "".join(f" | CPUS={c} slower by" for c in cpus_list[1:]) + " |")
+    print("|---|" + "---:|" * (2 * len(cpus_list) - 1))
+    for op, unit in ops:
+        vals = [table.get((c, op)) for c in cpus_list]
+        cells = [fmt(v, unit) if v is not None else "-" for v in vals]
+        ratios = []
+        for v in vals[1:]:
+            b = vals[0]
+            if v is None or not b:
+                ratios.append("-")
+            elif unit == "ns":
+                ratios.append(f"{v / b:.2f}x")
+            else:  # a rate: slower means a smaller figure
+                ratios.append(f"{b / v:.2f}x" if v else "-")
+        label = op + (f" ({unit_word})" if unit == "ns" else "")
+        print(f"| {label} | " + " | ".join(cells + ratios) + " |")
+    if a.icount:
+        print("\n(The MiB/s rates include disk waits, which -icount does not "
+              "count exactly:\n the disk answers in host time. Compare them "
+              "in wall-time runs.)")
+    chart(os.path.join(a.out, name + ".svg"),
+          f"weft bench ({mode})", ops, cpus_list, table)
+    print(f"\nbench: wrote {a.out}/{name}.csv and {name}.svg")
+
+
+if __name__ == "__main__":
+    main()
