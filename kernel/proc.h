@@ -158,7 +158,16 @@ extern Process g_procs[NPROC];
 extern Thread g_threads[NTHR];
 
 inline Cpu* mycpu() { return reinterpret_cast<Cpu*>(read_tp()); }
-Thread* current();             // the running thread (interrupt-safe read)
+// The running thread. tp names the hart, so interrupts stay off between
+// reading tp and reading that hart's thread: a preemption in between could
+// move us to another hart. Inline and without push_off's bookkeeping, as
+// every system call asks several times.
+inline Thread* current() {
+  bool on = intr_save_off();
+  Thread* t = mycpu()->thread;
+  intr_restore(on);
+  return t;
+}
 inline Process* myproc() { return current()->proc; }
 
 // Scheduling (sched.cpp)

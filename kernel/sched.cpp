@@ -43,13 +43,6 @@ void idle(Cpu* c) {
 }
 }  // namespace
 
-Thread* current() {
-  push_off();
-  Thread* t = mycpu()->thread;
-  pop_off();
-  return t;
-}
-
 void wake_idle_hart() {
   Cpu* me = mycpu();
   for (int i = 0; i < g_ncpu; i++) {

@@ -59,6 +59,16 @@ inline u64 make_satp(u64 root_pa, u64 asid) {
 inline void intr_on() { CSR_SET(sstatus, SSTATUS_SIE); }
 inline void intr_off() { CSR_CLEAR(sstatus, SSTATUS_SIE); }
 inline bool intr_enabled() { return (CSR_READ(sstatus) & SSTATUS_SIE) != 0; }
+// Interrupts off; returns whether they were on (one csrrci, no bookkeeping:
+// for a few instructions that must not be split by a preemption).
+inline bool intr_save_off() {
+  u64 s;
+  asm volatile("csrrci %0, sstatus, %1" : "=r"(s) : "i"(SSTATUS_SIE) : "memory");
+  return (s & SSTATUS_SIE) != 0;
+}
+inline void intr_restore(bool on) {
+  if (on) intr_on();
+}
 
 inline u64 read_time() { return CSR_READ(time); }
 inline u64 read_tp() {
