@@ -1,7 +1,10 @@
 // Physical page allocator: a free list threaded through the free pages
 // themselves, under one spin lock. Freed pages are filled with junk (0x5a)
-// in debug spirit so that a use after free shows up quickly.
+// in debug spirit so that a use after free shows up quickly. The reference
+// counts are an array at the start of the managed memory, one per page.
 #include "kalloc.h"
+
+#include <atomic>
 
 #include "arch/riscv64/riscv.h"
 #include "inject.h"
@@ -19,12 +22,26 @@ struct {
   FreePage* head = nullptr;  // guarded by lock
   u64 nfree = 0;             // guarded by lock
   u64 start = 0, end = 0;    // set once at boot
+  std::atomic<u32>* refs = nullptr;  // per page from start; atomic, no lock
 } g_mem;
+
+std::atomic<u32>& refs_of(void* page) {
+  u64 pa = reinterpret_cast<u64>(page);
+  if ((pa & (PGSIZE - 1)) || pa < g_mem.start || pa >= g_mem.end)
+    panic("kalloc: bad page %p", page);
+  return g_mem.refs[(pa - g_mem.start) / PGSIZE];
+}
 }  // namespace
 
 void kalloc_init(u64 start, u64 end) {
-  g_mem.start = pg_round_up(start);
-  g_mem.end = pg_round_down(end);
+  // The count array takes the first pages of the range (4 bytes per page).
+  start = pg_round_up(start);
+  end = pg_round_down(end);
+  g_mem.refs = reinterpret_cast<std::atomic<u32>*>(start);
+  u64 npages = (end - start) / PGSIZE;
+  g_mem.start = start + pg_round_up(npages * sizeof(u32));
+  g_mem.end = end;
+  memset(g_mem.refs, 0, npages * sizeof(u32));
   // No junk fill here: touching all of RAM would cost most of the boot time.
   SpinGuard g(g_mem.lock);
   for (u64 pa = g_mem.end - PGSIZE; pa >= g_mem.start; pa -= PGSIZE) {
@@ -46,6 +63,7 @@ void* kalloc() {
       g_mem.nfree--;
     }
   }
+  if (p) refs_of(p).store(1);
   return p;
 }
 
@@ -55,10 +73,16 @@ void* kzalloc() {
   return p;
 }
 
+void kref(void* page) {
+  if (refs_of(page).fetch_add(1) == 0) panic("kref: free page %p", page);
+}
+
+u32 kref_count(void* page) { return refs_of(page).load(); }
+
 void kfree(void* page) {
-  u64 pa = reinterpret_cast<u64>(page);
-  if ((pa & (PGSIZE - 1)) || pa < g_mem.start || pa >= g_mem.end)
-    panic("kfree: bad page %p", page);
+  u32 was = refs_of(page).fetch_sub(1);
+  if (was == 0) panic("kfree: page %p is already free", page);
+  if (was > 1) return;  // someone else still maps it
   memset(page, 0x5a, PGSIZE);
   FreePage* p = static_cast<FreePage*>(page);
   SpinGuard g(g_mem.lock);

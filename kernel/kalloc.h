@@ -1,4 +1,7 @@
-// Physical page allocator: one 4096-byte page at a time.
+// Physical page allocator: one 4096-byte page at a time. Every page has a
+// reference count, so that copy-on-write fork can share a page between
+// address spaces (vm.cpp): kalloc hands out a page with count 1, kref adds
+// a reference and kfree drops one, freeing the page with the last.
 #pragma once
 
 #include "lib/types.h"
@@ -6,5 +9,7 @@
 void kalloc_init(u64 start, u64 end);  // hand [start, end) to the allocator
 void* kalloc();                        // a page, or nullptr when out of memory
 void* kzalloc();                       // a zeroed page, or nullptr
-void kfree(void* page);
+void kref(void* page);                 // one more reference
+u32 kref_count(void* page);            // references now (1: only the caller's)
+void kfree(void* page);                // drop a reference
 u64 free_page_count();

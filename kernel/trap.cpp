@@ -9,6 +9,7 @@
 #include "memlayout.h"
 #include "proc.h"
 #include "syscall.h"
+#include "vm.h"
 
 extern "C" void trap_vector();
 
@@ -125,6 +126,17 @@ void save_user_fp(Thread* t) {
   CSR_SET(sstatus, SSTATUS_FS_CLEAN);
 }
 
+// A store fault at va: true if it was a copy-on-write page, now this
+// space's own. Out of memory for the copy ends the thread like a fault.
+static bool cow_write(Process* p, u64 va) {
+  intr_on();  // breaking may sleep for the space's map lock
+  auto r = p->as->break_cow(va);
+  if (!r && r.error() == Error::NoMemory)
+    kprintf("pid %d tid %d (%s): no memory to copy a copy-on-write page at %p\n", p->pid,
+            current()->tid, p->name, reinterpret_cast<void*>(va));
+  return r.ok();
+}
+
 extern "C" void user_trap(TrapFrame* tf) {
   u64 cause = CSR_READ(scause);
   save_user_fp(current());
@@ -137,6 +149,8 @@ extern "C" void user_trap(TrapFrame* tf) {
     if (g_chaos_on) chaos_point(ChaosPoint::SyscallReturn);
   } else if (cause & SCAUSE_INTR) {
     if (handle_interrupt(cause) == Irq::Timer) yield();
+  } else if (cause == EXC_STORE_PAGE_FAULT && cow_write(p, CSR_READ(stval))) {
+    // A first write to a page shared copy-on-write since a fork: done.
   } else {
     // A fault ends only the faulting thread; if it was the last one, the
     // process exits with status -1.

@@ -8,39 +8,45 @@
 namespace {
 // Copy between kernel memory and the current address space, one page at a
 // time, each under the space's lock (see uaccess.h for why that is safe).
-// to_user: kernel -> user. Returns false at the first unusable page.
-bool copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
+// to_user: kernel -> user. A copy-on-write destination page is broken
+// first (vm.h), unless the caller holds a spin lock: breaking may sleep and
+// waits for other harts, so then the answer is Error::Again.
+Result<void> copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
   AddressSpace* as = myproc()->as;
   while (n > 0) {
     size_t chunk = PGSIZE - (uaddr & (PGSIZE - 1));
     if (chunk > n) chunk = n;
+    bool cow = false;
     {
       SpinGuard g(as->lock_);
-      u64 pa = as->user_pa_locked(uaddr, to_user);
-      if (!pa) return false;
-      void* p = reinterpret_cast<void*>(pa);
-      if (to_user)
-        memcpy(p, kbuf, chunk);
-      else
-        memcpy(kbuf, p, chunk);
+      u64 pa = as->user_pa_locked(uaddr, to_user, &cow);
+      if (pa) {
+        void* p = reinterpret_cast<void*>(pa);
+        if (to_user)
+          memcpy(p, kbuf, chunk);
+        else
+          memcpy(kbuf, p, chunk);
+      }
+    }
+    if (cow) {
+      if (!holding_no_spinlock()) return Error::Again;
+      CHECK(as->break_cow(uaddr));
+      continue;  // the same page again
     }
     uaddr += chunk, kbuf += chunk, n -= chunk;
   }
-  return true;
+  return {};
 }
 }  // namespace
 
 Result<void> copy_in(void* dst, u64 usrc, size_t n) {
   if (usrc + n < usrc) return Error::Fault;
-  if (!copy_user(usrc, static_cast<u8*>(dst), n, false)) return Error::Fault;
-  return {};
+  return copy_user(usrc, static_cast<u8*>(dst), n, false);
 }
 
 Result<void> copy_out(u64 udst, const void* src, size_t n) {
   if (udst + n < udst) return Error::Fault;
-  if (!copy_user(udst, static_cast<u8*>(const_cast<void*>(src)), n, true))
-    return Error::Fault;
-  return {};
+  return copy_user(udst, static_cast<u8*>(const_cast<void*>(src)), n, true);
 }
 
 Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max) {
@@ -77,7 +83,23 @@ Result<void> user_writable(u64 uaddr, size_t n) {
   if (uaddr + n < uaddr) return Error::Fault;
   for (u64 va = pg_round_down(uaddr); va < uaddr + n; va += PGSIZE) {
     SpinGuard g(as->lock_);
-    if (!as->user_pa_locked(va, true)) return Error::Fault;
+    bool cow = false;  // copy-on-write counts: the write will break it
+    if (!as->user_pa_locked(va, true, &cow) && !cow) return Error::Fault;
+  }
+  return {};
+}
+
+Result<void> user_prepare_write(u64 uaddr, size_t n) {
+  AddressSpace* as = myproc()->as;
+  if (uaddr + n < uaddr) return Error::Fault;
+  for (u64 va = pg_round_down(uaddr); va < uaddr + n; va += PGSIZE) {
+    bool cow = false;
+    {
+      SpinGuard g(as->lock_);
+      if (as->user_pa_locked(va, true, &cow)) continue;
+    }
+    if (!cow) return Error::Fault;
+    CHECK(as->break_cow(va));
   }
   return {};
 }
@@ -86,8 +108,9 @@ Result<void> store_user_u32(u64 uaddr, u32 v) {
   if (uaddr & 3) return Error::Invalid;
   AddressSpace* as = myproc()->as;
   SpinGuard g(as->lock_);
-  u64 pa = as->user_pa_locked(uaddr, true);
-  if (!pa) return Error::Fault;
+  bool cow = false;
+  u64 pa = as->user_pa_locked(uaddr, true, &cow);
+  if (!pa) return cow ? Error::Again : Error::Fault;
   __atomic_store_n(reinterpret_cast<u32*>(pa), v, __ATOMIC_SEQ_CST);
   return {};
 }

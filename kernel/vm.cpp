@@ -231,12 +231,16 @@ void vm_switch_to(AddressSpace* as) {
   c->as = as;
 }
 
-u64 AddressSpace::user_pa_locked(u64 va, bool write) {
+u64 AddressSpace::user_pa_locked(u64 va, bool write, bool* cow) {
   if (va >= USER_TOP) return 0;
   u64* pte = walk(va, nullptr);
   if (!pte) return 0;
   u64 need = PTE_V | PTE_U | (write ? PTE_W : PTE_R);
-  if ((*pte & need) != need) return 0;
+  if ((*pte & need) != need) {
+    if (cow && write && (*pte & (PTE_V | PTE_U | PTE_COW)) == (PTE_V | PTE_U | PTE_COW))
+      *cow = true;
+    return 0;
+  }
   return pte_to_pa(*pte) | (va & (PGSIZE - 1));
 }
 
@@ -291,36 +295,100 @@ void AddressSpace::make_guard(u64 va) {
   if (pte) *pte &= ~PTE_U;
 }
 
-// The pages are copied without lock_: only the holder of map_lock_ (here,
-// this copy) can unmap or free them, so they stay put meanwhile.
+// Nothing is copied: each page gets one more reference and the child the
+// same entry; writable pages lose PTE_W in both and get PTE_COW. Under
+// map_lock_ nothing can unmap or break a page meanwhile. Other threads of
+// the parent may still write through a stale writable TLB entry until the
+// flush at the end: such a write lands in the shared page as if it came
+// just before the fork, and no copy of the page can be taken before the
+// flush, as breaking needs map_lock_.
 AddressSpace* AddressSpace::copy() {
   AddressSpace* child = create();
   if (!child) return nullptr;
   SleepGuard m(map_lock_);
   u64 sz = size();
+  bool shared_writable = false;
   for (u64 va = USER_BASE; va < sz; va += PGSIZE) {
     u64 pte;
+    void* page = nullptr;
     {
+      // The reference is taken under lock_, so that break_cow, which
+      // checks the count under lock_, sees it as soon as it sees PTE_COW.
       SpinGuard g(lock_);
       u64* p = walk(va, nullptr);
       pte = p ? *p : 0;
+      if (!(pte & PTE_V)) continue;
+      if (pte & PTE_W) {
+        pte = (pte & ~PTE_W) | PTE_COW;
+        *p = pte;
+        shared_writable = true;
+      }
+      page = reinterpret_cast<void*>(pte_to_pa(pte));
+      kref(page);
     }
-    if (!(pte & PTE_V)) continue;
-    void* page = kalloc();
-    if (!page) {
-      child->put();
-      return nullptr;
-    }
-    memcpy(page, reinterpret_cast<void*>(pte_to_pa(pte)), PGSIZE);
-    if (!child->install(va, pa_to_pte(reinterpret_cast<u64>(page)) | (pte & 0x3ff))) {
+    if (!child->install(va, pte)) {
       kfree(page);
       child->put();
-      return nullptr;
+      child = nullptr;
+      break;
     }
   }
+  if (shared_writable) shootdown();
+  if (!child) return nullptr;
   SpinGuard g(child->lock_);
   child->sz_ = sz;
   return child;
+}
+
+Result<void> AddressSpace::break_cow(u64 va) {
+  va = pg_round_down(va);
+  if (va >= USER_TOP) return Error::Fault;
+  SleepGuard m(map_lock_);
+  void* fresh = nullptr;  // the copy, allocated with no spin lock held
+  void* old = nullptr;    // the shared page, once we no longer map it
+  for (;;) {
+    bool need_page = false;
+    {
+      SpinGuard g(lock_);
+      u64* pte = walk(va, nullptr);
+      u64 e = pte ? *pte : 0;
+      constexpr u64 kUser = PTE_V | PTE_U;
+      if ((e & kUser) != kUser || !(e & (PTE_W | PTE_COW))) {
+        if (fresh) kfree(fresh);
+        return Error::Fault;
+      }
+      if (e & PTE_COW) {
+        void* shared = reinterpret_cast<void*>(pte_to_pa(e));
+        u64 bits = ((e & 0x3ff) | PTE_W | PTE_D) & ~PTE_COW;
+        // A count of 1 cannot grow meanwhile: only a fork of this space,
+        // which needs map_lock_, adds references to its pages.
+        if (kref_count(shared) == 1) {
+          *pte = pa_to_pte(reinterpret_cast<u64>(shared)) | bits;
+        } else if (fresh) {
+          memcpy(fresh, shared, PGSIZE);  // one page: a bounded step
+          *pte = pa_to_pte(reinterpret_cast<u64>(fresh)) | bits;
+          fresh = nullptr;
+          old = shared;
+        } else {
+          need_page = true;
+        }
+      }
+      // else another thread broke it first.
+    }
+    if (!need_page) break;
+    fresh = kalloc();
+    if (!fresh) return Error::NoMemory;
+  }
+  if (fresh) kfree(fresh);
+  if (old) {
+    // Other harts may still read the shared page through this space:
+    // flush them before anyone can see what we write into the copy.
+    shootdown();
+    kfree(old);
+  } else {
+    sfence_vma_page(va);
+  }
+  return {};
 }
 
 Result<u64> AddressSpace::resize(i64 n) {

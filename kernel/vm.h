@@ -12,6 +12,14 @@
 //   only for a bounded step: one entry, one page copy, a batch of entries.
 // A page is freed only by its mapper, under map_lock_, after its entry has
 // been invalidated under lock_ and every hart has flushed it.
+//
+// fork shares pages copy-on-write: a writable page is mapped read-only with
+// PTE_COW in both spaces and gets one more reference (kalloc.h). The first
+// write to it, by user code (a store page fault) or by the kernel (uaccess),
+// calls break_cow: the last holder just makes its entry writable again,
+// any other takes a copy. Breaking runs under map_lock_, so it never
+// overlaps a fork of the same space, and flushes every hart that runs the
+// space before returning, so no thread keeps reading the old page.
 #pragma once
 
 #include <atomic>
@@ -32,7 +40,14 @@ class AddressSpace {
   // caller holds no spin lock).
   void put();
 
-  AddressSpace* copy();  // fork: a full copy of the user half, or nullptr
+  // fork: a copy of the user half sharing every page copy-on-write, or
+  // nullptr. Holds no spin lock on entry (it flushes other harts).
+  AddressSpace* copy();
+
+  // A write to the copy-on-write page at va: give this space its own
+  // writable page. Fault if va is not a copy-on-write (or already
+  // writable) user page, NoMemory if no page is free. No spin lock held.
+  Result<void> break_cow(u64 va);
 
   // sbrk: move the heap top by n bytes; returns the old top. Shrinking
   // frees pages only after every hart that may cache them has flushed.
@@ -45,8 +60,9 @@ class AddressSpace {
   u64 user_pa(u64 va);          // physical address behind va, 0 if unmapped
 
   // For uaccess: the physical address of user page va if it allows the
-  // access, else 0. Caller holds lock_.
-  u64 user_pa_locked(u64 va, bool write);
+  // access, else 0; *cow (if given) is set when a write was refused only
+  // because the page is copy-on-write. Caller holds lock_.
+  u64 user_pa_locked(u64 va, bool write, bool* cow = nullptr);
 
   u64 size();
   u64 satp() const;

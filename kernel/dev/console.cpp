@@ -46,28 +46,39 @@ void echo(int c) {
 }
 
 Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
-  size_t done = 0;
-  SpinGuard g(g_in.lock);
-  while (done < n) {
-    while (g_in.read == g_in.write) {
-      if (killed(myproc())) return Error::Interrupted;
-      g_in.readers.wait_killable();
+  for (;;) {
+    size_t done = 0;
+    {
+      SpinGuard g(g_in.lock);
+      while (done < n) {
+        while (g_in.read == g_in.write) {
+          if (killed(myproc())) return Error::Interrupted;
+          g_in.readers.wait_killable();
+        }
+        char c = g_in.buf[g_in.read % INPUT_SIZE];
+        if (c == CTRL_D) {
+          // End of input. If some bytes were already returned, leave the ^D
+          // for the next read so that it sees 0.
+          if (done == 0) g_in.read++;
+          return done;
+        }
+        // One byte under the spin lock: the copy cannot sleep, and a read
+        // takes at most one line (INPUT_SIZE bytes). A byte that cannot be
+        // stored stays in the buffer.
+        auto r = copy_to(user_dst, dst + done, &c, 1);
+        if (!r && (done > 0 || r.error() != Error::Again))
+          return done ? Result<size_t>(done) : r.error();
+        if (!r) break;
+        g_in.read++;
+        done++;
+        if (c == '\n') return done;
+      }
+      if (done == n) return done;
     }
-    char c = g_in.buf[g_in.read % INPUT_SIZE];
-    if (c == CTRL_D) {
-      // End of input. If some bytes were already returned, leave the ^D for
-      // the next read so that it sees 0.
-      if (done == 0) g_in.read++;
-      break;
-    }
-    g_in.read++;
-    // One byte under the spin lock: the copy cannot sleep, and a read
-    // takes at most one line (INPUT_SIZE bytes).
-    if (!copy_to(user_dst, dst + done, &c, 1)) return done ? Result<size_t>(done) : Error::Fault;
-    done++;
-    if (c == '\n') break;
+    // A copy-on-write destination (a fork by another thread): break it
+    // without the lock, then read again.
+    CHECK(user_prepare_write(dst, n < INPUT_SIZE ? n : INPUT_SIZE));
   }
-  return done;
 }
 
 // The bytes go through a small kernel buffer, a chunk at a time: the copy

@@ -90,7 +90,7 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
     // A kill that lands after this check still ends the wait below:
     // wait_killable does not sleep once the process is killed.
     if (killed(me)) return Error::Interrupted;
-    size_t done = 0;
+    size_t done = 0, want = 0;
     {
       SpinGuard g(p->lock);
       if (p->nread == p->nwrite) {
@@ -99,19 +99,26 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
         continue;
       }
       size_t avail = p->nwrite - p->nread;
-      size_t want = n < avail ? n : avail;
+      want = n < avail ? n : avail;
       // At most two pieces: up to the end of the ring, then from its start.
       while (done < want) {
         size_t at = (p->nread + done) % kRingBytes;
         size_t len = want - done < kRingBytes - at ? want - done : kRingBytes - at;
         auto copied = copy_to(user_dst, dst + done, p->data + at, len);
-        if (!copied) return copied.error();  // nothing taken out
+        if (!copied && copied.error() != Error::Again)
+          return copied.error();  // nothing taken out
+        if (!copied) break;
         done += len;
       }
-      p->nread += done;
-      p->writers.wake_all();
+      if (done > 0) {
+        p->nread += done;
+        p->writers.wake_all();
+        return done;
+      }
     }
-    return done;
+    // The destination is copy-on-write (a fork by another thread): break it
+    // without the pipe's lock and try again.
+    CHECK(user_prepare_write(dst, want));
   }
 }
 

@@ -15,6 +15,7 @@ enum class Error : int {
   Interrupted,    // the process was killed while waiting
   BadFile,        // fd not open, or opened without the needed mode
   Pipe,           // write to a pipe without readers
+  Again,          // a copy-on-write page met under a spin lock (uaccess.h)
 };
 
 template <typename T>

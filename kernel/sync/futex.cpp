@@ -56,8 +56,17 @@ Result<void> futex_store_and_wake_all(u64 uaddr, u32 v) {
   if (!valid_addr(uaddr)) return Error::Invalid;
   u64 key = key_of(myproc()->as, uaddr);
   Bucket& b = bucket_of(key);
-  SpinGuard g(b.lock);
-  CHECK(store_user_u32(uaddr, v));
-  b.waiters.wake_key(key, WaitQueue::kAll);
-  return {};
+  for (;;) {
+    {
+      SpinGuard g(b.lock);
+      auto r = store_user_u32(uaddr, v);
+      if (r) {
+        b.waiters.wake_key(key, WaitQueue::kAll);
+        return {};
+      }
+      if (r.error() != Error::Again) return r.error();
+    }
+    // Copy-on-write since a fork: break it without the bucket lock.
+    CHECK(user_prepare_write(uaddr, sizeof(u32)));
+  }
 }

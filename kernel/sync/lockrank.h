@@ -19,11 +19,13 @@
 enum class LockRank : u8 {
   // ---- sleep locks (held by a thread, possibly across sleeps)
   Inode = 1,    // Inode::lock; nestable: a directory before an entry in it
-  AsMap,        // AddressSpace::map_lock_: changes to the set of mapped pages
   LogBuf,       // the log's private buffer (commit, recovery)
   Buf,          // Buf::lock; nestable: an indirect block before the blocks
                 // it names, a bitmap block before the block it allocates
   ConsoleOut,   // one console write() is not interleaved with another
+  AsMap,        // AddressSpace::map_lock_: changes to the set of mapped pages;
+                // last, as a copy to user memory (under inode and buffer
+                // locks) may have to break a copy-on-write page
   // ---- spin locks (held by a hart with interrupts off)
   Wait,         // g_wait_lock: every parent/children link, wait/join
   Desch,        // Process::desch_lock: desch/mkrun

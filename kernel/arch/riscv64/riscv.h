@@ -33,6 +33,7 @@ constexpr u64 IRQ_S_SOFT = 1;
 constexpr u64 IRQ_S_TIMER = 5;
 constexpr u64 IRQ_S_EXT = 9;
 constexpr u64 EXC_ECALL_U = 8;
+constexpr u64 EXC_STORE_PAGE_FAULT = 15;
 
 // Sv39 page tables
 constexpr u64 PGSIZE = 4096;
@@ -45,6 +46,7 @@ constexpr u64 PTE_U = 1 << 4;
 constexpr u64 PTE_G = 1 << 5;
 constexpr u64 PTE_A = 1 << 6;
 constexpr u64 PTE_D = 1 << 7;
+constexpr u64 PTE_COW = 1 << 8;  // a software bit (RSW): shared until written
 constexpr u64 SATP_SV39 = 8ull << 60;
 
 inline u64 pg_round_up(u64 a) { return (a + PGSIZE - 1) & ~(PGSIZE - 1); }
@@ -77,6 +79,7 @@ inline u64 read_tp() {
   return v;
 }
 inline void sfence_vma_all() { asm volatile("sfence.vma zero, zero" ::: "memory"); }
+inline void sfence_vma_page(u64 va) { asm volatile("sfence.vma %0, zero" ::"r"(va) : "memory"); }
 inline void sfence_vma_asid(u64 asid) {
   asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
 }
