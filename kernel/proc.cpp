@@ -240,33 +240,43 @@ int start_child(Process* np, Thread* nt) {
 template <typename T, typename F>
 int reap_child(bool clones, u64 out, F value_of) {
   Process* p = myproc();
-  Process* done = nullptr;
-  {
-    SpinGuard g(g_wait_lock);
-    while (!done) {
-      bool have_children = false;
-      for (Process* q = p->children.front(); q && !done; q = p->children.next(q)) {
-        bool zombie;
-        {
-          SpinGuard gq(q->lock);
-          if ((q->as == p->as) != clones) continue;
-          zombie = q->state == ProcState::Zombie;
+  for (;;) {
+    Process* done = nullptr;
+    bool again = false;  // out is copy-on-write: break it without the lock
+    {
+      SpinGuard g(g_wait_lock);
+      while (!done && !again) {
+        bool have_children = false;
+        for (Process* q = p->children.front(); q && !done && !again;
+             q = p->children.next(q)) {
+          bool zombie;
+          {
+            SpinGuard gq(q->lock);
+            if ((q->as == p->as) != clones) continue;
+            zombie = q->state == ProcState::Zombie;
+          }
+          have_children = true;
+          if (!zombie) continue;
+          auto r = out ? write_user(UserOut<T>{out}, value_of(*q)) : Result<void>{};
+          again = !r && r.error() == Error::Again;
+          if (!r && !again) return -1;  // nothing reaped
+          if (again) break;
+          p->children.remove(q);
+          q->parent = nullptr;
+          done = q;
         }
-        have_children = true;
-        if (!zombie) continue;
-        if (out && !write_user(UserOut<T>{out}, value_of(*q))) return -1;  // nothing reaped
-        p->children.remove(q);
-        q->parent = nullptr;
-        done = q;
+        if (done || again) break;
+        if (!have_children || killed(p)) return -1;
+        p->child_exit.wait_killable();
       }
-      if (done) break;
-      if (!have_children || killed(p)) return -1;
-      p->child_exit.wait_killable();
     }
+    if (done) {
+      int pid = done->pid;
+      free_process(done);  // frees its memory: long work, no spin lock held
+      return pid;
+    }
+    if (!user_prepare_write(out, sizeof(T))) return -1;
   }
-  int pid = done->pid;
-  free_process(done);  // frees its memory: long work, no spin lock held
-  return pid;
 }
 }  // namespace
 

@@ -56,8 +56,24 @@ void test_address_space() {
     check(as->user_pa_locked(va, true) != 0, "user page is writable");
     check(as->user_pa_locked(USER_TOP, false) == 0, "kernel addresses are not user pages");
   }
+  // fork's copy shares the frames copy-on-write; a write breaks the sharing.
   AddressSpace* copy = as->copy();
-  check(copy && copy->user_pa(va) && copy->user_pa(va) != pa1, "copy gets its own frames");
+  check(copy && copy->user_pa(va) == pa1, "copy shares the frames");
+  void* frame1 = reinterpret_cast<void*>(pg_round_down(pa1));
+  check(kref_count(frame1) == 2, "a shared frame has two references");
+  bool cow = false;
+  if (copy) {
+    SpinGuard g(copy->lock_);
+    check(copy->user_pa_locked(va, true, &cow) == 0 && cow, "shared: writes must break it");
+  }
+  check(copy && copy->break_cow(va).ok() && copy->user_pa(va) != pa1 &&
+            kref_count(frame1) == 1, "the copy breaks it: a frame of its own");
+  check(as->break_cow(va).ok() && as->user_pa(va) == pa1, "the last holder keeps its frame");
+  {
+    SpinGuard g(as->lock_);
+    check(as->user_pa_locked(va, true) == pa1, "and may write it again");
+  }
+  check(!as->break_cow(va + 2 * PGSIZE).ok(), "breaking an unmapped page fails");
   if (copy) copy->put();
   as->put();
   check(free_page_count() == before, "freeing the spaces returns every page");
@@ -117,7 +133,7 @@ void test_locks() {
   check(sleep_order_ok(LockRank::Buf), "a buffer after an inode is in order");
   sleep_acquired(LockRank::Buf);
   check(!sleep_order_ok(LockRank::Inode), "an inode after a buffer is refused");
-  check(!sleep_order_ok(LockRank::AsMap), "an address space after a buffer is refused");
+  check(sleep_order_ok(LockRank::AsMap), "an address space after a buffer is in order");
   check(sleep_order_ok(LockRank::ConsoleOut), "the console after a buffer is in order");
   check(spin_order_ok(LockRank::Wait), "any spin lock after sleep locks is in order");
   sleep_released(LockRank::Buf);

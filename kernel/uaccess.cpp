@@ -20,6 +20,7 @@ Result<void> copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
     {
       SpinGuard g(as->lock_);
       u64 pa = as->user_pa_locked(uaddr, to_user, &cow);
+      if (!pa && !cow) return Error::Fault;
       if (pa) {
         void* p = reinterpret_cast<void*>(pa);
         if (to_user)

@@ -66,12 +66,17 @@ i64 sys_procinfo() {
   int max = arg_int(1);
   if (max < 0) return -1;
   int n = 0;
+  u64 again_at = 0;  // a record's place that was copy-on-write
   auto put = [&](const struct procinfo& rec) {
     if (n >= max) return false;
-    if (!write_user(UserOut<struct procinfo>{buf + n * sizeof(procinfo)}, rec)) return false;
+    u64 at = buf + n * sizeof(procinfo);
+    auto r = write_user(UserOut<struct procinfo>{at}, rec);
+    if (!r && r.error() == Error::Again) again_at = at;
+    if (!r) return false;
     n++;
     return true;
   };
+  auto list = [&]() -> i64 {
   for (Process& p : g_procs) {
     struct procinfo rec = {};
     SpinGuard w(g_wait_lock);  // the parent link, in the same look as the rest
@@ -101,6 +106,16 @@ i64 sys_procinfo() {
     }
   }
   return n;
+  };
+  // A copy-on-write page (a fork by another thread) cannot be broken under
+  // the locks: break it without them and list again from the start.
+  for (;;) {
+    n = 0;
+    again_at = 0;
+    i64 r = list();
+    if (!again_at) return r;
+    if (!user_prepare_write(again_at, sizeof(procinfo))) return -1;
+  }
 }
 
 i64 sys_kstat() {

@@ -28,13 +28,16 @@ int main(void) {
     write(1, buf, BIG);
     exit(0);
   }
-  sleep(2);  // the writer holds the console now
+  // Half a second: the writer holds the console by then, even on a busy
+  // host (2 ticks were too few at 1000 Hz once fork no longer copied the
+  // 8 MiB: the bystander could get the console first).
+  sleep(test_hz() / 2 + 1);
   int q = fork();
   if (q == 0) {  // it only wants to print one line, after the writer
     write(1, "# bystander\n", 12);
     exit(0);
   }
-  sleep(2);
+  sleep(test_hz() / 2 + 1);  // the bystander waits for the console by then
   unsigned long t0 = rdtime();
   int kw = kill(w);
   int kq = kill(q);
