@@ -24,6 +24,7 @@ constexpr int NSPACES = 2 * NPROC;  // exec briefly holds two per process
 // Page-table entries changed per hold of lock_ when unmapping: bounds the
 // time with interrupts off, whatever the size of the range.
 constexpr int kBatch = 64;
+constexpr u64 kLeafSpan = 512 * PGSIZE;  // what one leaf table maps
 
 alignas(4096) u64 g_kernel_root[512];
 
@@ -301,43 +302,72 @@ void AddressSpace::make_guard(u64 va) {
 // the parent may still write through a stale writable TLB entry until the
 // flush at the end: such a write lands in the shared page as if it came
 // just before the fork, and no copy of the page can be taken before the
-// flush, as breaking needs map_lock_.
+// flush, as breaking needs map_lock_. Entries go over in batches of one
+// leaf table's neighbours, one walk per batch on each side.
 AddressSpace* AddressSpace::copy() {
   AddressSpace* child = create();
   if (!child) return nullptr;
   SleepGuard m(map_lock_);
   u64 sz = size();
-  bool shared_writable = false;
-  for (u64 va = USER_BASE; va < sz; va += PGSIZE) {
-    u64 pte;
-    void* page = nullptr;
+  bool shared_writable = false, ok = true;
+  for (u64 va = USER_BASE; va < sz && ok;) {
+    u64 base = va, ptes[kBatch];
+    int n = 0;
     {
-      // The reference is taken under lock_, so that break_cow, which
-      // checks the count under lock_, sees it as soon as it sees PTE_COW.
       SpinGuard g(lock_);
-      u64* p = walk(va, nullptr);
-      pte = p ? *p : 0;
-      if (!(pte & PTE_V)) continue;
-      if (pte & PTE_W) {
-        pte = (pte & ~PTE_W) | PTE_COW;
-        *p = pte;
-        shared_writable = true;
+      u64* e = walk(va, nullptr);
+      if (!e) {  // no leaf table here: skip its 2 MiB
+        va = (va | (kLeafSpan - 1)) + 1;
+        continue;
       }
-      page = reinterpret_cast<void*>(pte_to_pa(pte));
-      kref(page);
+      // The references are taken under lock_, so that break_cow, which
+      // checks the count under lock_, sees them as soon as it sees PTE_COW.
+      do {
+        u64 pte = e[n];
+        if (pte & PTE_W) {
+          pte = (pte & ~PTE_W) | PTE_COW;
+          e[n] = pte;
+          shared_writable = true;
+        }
+        if (pte & PTE_V) kref(reinterpret_cast<void*>(pte_to_pa(pte)));
+        ptes[n++] = pte;
+        va += PGSIZE;
+      } while (n < kBatch && va < sz && (va & (kLeafSpan - 1)) != 0);
     }
-    if (!child->install(va, pte)) {
-      kfree(page);
-      child->put();
-      child = nullptr;
-      break;
-    }
+    ok = child->install_batch(base, ptes, n).ok();
   }
   if (shared_writable) shootdown();
-  if (!child) return nullptr;
+  if (!ok) {
+    child->put();  // drops the references it got; ours were never taken
+    return nullptr;
+  }
   SpinGuard g(child->lock_);
   child->sz_ = sz;
   return child;
+}
+
+// n entries for consecutive pages from va, all in one leaf table. On
+// failure the references of entries not installed are dropped here.
+Result<void> AddressSpace::install_batch(u64 va, const u64* ptes, int n) {
+  void* spare = nullptr;
+  for (;;) {
+    {
+      SpinGuard g(lock_);
+      u64* e = walk(va, &spare);
+      if (e) {
+        for (int i = 0; i < n; i++) e[i] = ptes[i];
+        break;
+      }
+    }
+    spare = kzalloc();  // a missing table level, with interrupts on
+    if (!spare) {
+      for (int i = 0; i < n; i++)
+        if (ptes[i] & PTE_V) kfree(reinterpret_cast<void*>(pte_to_pa(ptes[i])));
+      return Error::NoMemory;
+    }
+  }
+  if (spare) kfree(spare);
+  return {};
 }
 
 Result<void> AddressSpace::break_cow(u64 va) {

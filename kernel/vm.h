@@ -82,6 +82,8 @@ class AddressSpace {
   // Point va at the page with the given pte bits, allocating table pages
   // outside lock_. Caller holds map_lock_ (or nobody else knows the space).
   Result<void> install(u64 va, u64 pte);
+  // copy(): n entries for the pages from va on, within one leaf table.
+  Result<void> install_batch(u64 va, const u64* ptes, int n);
   void unmap_and_free(u64 from, u64 to);  // caller holds map_lock_
   void shootdown();                       // flush stale translations everywhere
 
