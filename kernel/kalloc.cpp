@@ -54,6 +54,10 @@ void kalloc_init(u64 start, u64 end) {
 
 void* kalloc() {
   if (inject_failure(AllocSite::Page)) return nullptr;
+  return kalloc_at_fault();
+}
+
+void* kalloc_at_fault() {
   FreePage* p;
   {
     SpinGuard g(g_mem.lock);

@@ -370,7 +370,7 @@ Result<void> AddressSpace::install_batch(u64 va, const u64* ptes, int n) {
   return {};
 }
 
-Result<void> AddressSpace::break_cow(u64 va) {
+Result<void> AddressSpace::break_cow(u64 va, bool at_fault) {
   va = pg_round_down(va);
   if (va >= USER_TOP) return Error::Fault;
   SleepGuard m(map_lock_);
@@ -406,7 +406,7 @@ Result<void> AddressSpace::break_cow(u64 va) {
       // else another thread broke it first.
     }
     if (!need_page) break;
-    fresh = kalloc();
+    fresh = at_fault ? kalloc_at_fault() : kalloc();
     if (!fresh) return Error::NoMemory;
   }
   if (fresh) kfree(fresh);

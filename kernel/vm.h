@@ -47,7 +47,8 @@ class AddressSpace {
   // A write to the copy-on-write page at va: give this space its own
   // writable page. Fault if va is not a copy-on-write (or already
   // writable) user page, NoMemory if no page is free. No spin lock held.
-  Result<void> break_cow(u64 va);
+  // at_fault: for a user store fault (see kalloc_at_fault).
+  Result<void> break_cow(u64 va, bool at_fault = false);
 
   // sbrk: move the heap top by n bytes; returns the old top. Shrinking
   // frees pages only after every hart that may cache them has flushed.

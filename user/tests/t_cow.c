@@ -13,6 +13,8 @@
 //   be flushed).
 // - sbrk(-n) in the parent after the fork leaves the child's pages alone,
 //   and every page comes back when both are done (the runner's kstat check).
+// - A write that needs a copy when memory is gone ends the writer, like a
+//   fault (status -1), and leaks nothing.
 // timeout: 60
 #include "t_thr_util.h"
 
@@ -220,6 +222,51 @@ static void test_shrink(void) {
   EXPECT_EQ(st, 0, "the child's pages stayed");
 }
 
+// A sibling takes nearly every free page (leaving 32, for the parent's own
+// few copies); then the child writes the whole shared heap and runs out.
+static void test_out_of_memory(void) {
+  int go[2], ready[2], hold[2];
+  ASSERT_EQ(pipe(go), 0, "pipe");
+  ASSERT_EQ(pipe(ready), 0, "pipe");
+  ASSERT_EQ(pipe(hold), 0, "pipe");
+  fill(5);
+  int child = fork();
+  if (child == 0) {
+    char c;
+    close(go[1]);
+    read(go[0], &c, 1);
+    fill(6);  // 256 copies wanted, 32 pages free
+    exit(0);
+  }
+  ASSERT_GT(child, 0, "fork");
+  int hog = fork();
+  if (hog == 0) {
+    char c;
+    close(hold[1]);
+    while (sbrk(64 * PGSIZE) != (char *)-1) {
+    }
+    while (sbrk(PGSIZE) != (char *)-1) {
+    }
+    sbrk(-32 * PGSIZE);
+    write(ready[1], "r", 1);
+    read(hold[0], &c, 1);
+    exit(0);
+  }
+  ASSERT_GT(hog, 0, "fork");
+  char c = 0;
+  EXPECT_EQ(read(ready[0], &c, 1), 1, "memory is nearly gone");
+  EXPECT_LE(free_pages(), 40, "%d pages free", free_pages());
+  write(go[1], "g", 1);
+  int st = 0;
+  EXPECT_EQ(wait(&st), child, "the writer ended");
+  EXPECT_EQ(st, -1, "with status -1, like a fault");
+  close(hold[0]);
+  close(hold[1]);
+  EXPECT_EQ(wait(&st), hog, "wait");
+  EXPECT_TRUE(heap_ok(5), "the parent's heap is untouched");
+  close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
+}
+
 int main(void) {
   heap = sbrk(HEAP);
   ASSERT_NE(heap, (char *)-1, "sbrk 1 MiB");
@@ -229,6 +276,7 @@ int main(void) {
   test_isolation();
   test_kernel_writes();
   test_threads();
+  test_out_of_memory();
   test_shrink();
   test_done();
 }
