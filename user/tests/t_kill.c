@@ -202,6 +202,7 @@ static void test_kill_bad(void) {
   pid = fork();
   if (pid == 0)
     exit(44);
+  ASSERT_GT(pid, 0, "fork");  // (else the wait below would last 30 s)
   test_await_proc(pid, PI_ZOMBIE, 30);
   kill(pid);
   EXPECT_EQ(wait(&status), pid, "reap a zombie that was killed");
