@@ -149,16 +149,18 @@ extern "C" void user_trap(TrapFrame* tf) {
     if (g_chaos_on) chaos_point(ChaosPoint::SyscallReturn);
   } else if (cause & SCAUSE_INTR) {
     if (handle_interrupt(cause) == Irq::Timer) yield();
-  } else if (cause == EXC_STORE_PAGE_FAULT && cow_write(p, CSR_READ(stval))) {
-    // A first write to a page shared copy-on-write since a fork: done.
   } else {
-    // A fault ends only the faulting thread; if it was the last one, the
-    // process exits with status -1.
-    kprintf("pid %d tid %d (%s): %s at address %p, pc %p\n", p->pid,
-            current()->tid, p->name, cause_name(cause),
-            reinterpret_cast<void*>(CSR_READ(stval)),
-            reinterpret_cast<void*>(tf->epc));
-    thread_exit(-1);
+    u64 addr = CSR_READ(stval);  // before interrupts come on: they change it
+    if (cause == EXC_STORE_PAGE_FAULT && cow_write(p, addr)) {
+      // A first write to a page shared copy-on-write since a fork: done.
+    } else {
+      // A fault ends only the faulting thread; if it was the last one, the
+      // process exits with status -1.
+      kprintf("pid %d tid %d (%s): %s at address %p, pc %p\n", p->pid, current()->tid,
+              p->name, cause_name(cause), reinterpret_cast<void*>(addr),
+              reinterpret_cast<void*>(tf->epc));
+      thread_exit(-1);
+    }
   }
   if (killed(p)) thread_exit(-1);
   return_to_user();
