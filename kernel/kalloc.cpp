@@ -21,6 +21,7 @@ struct {
   Spinlock lock{"kalloc", LockRank::Kalloc};
   FreePage* head = nullptr;  // guarded by lock
   u64 nfree = 0;             // guarded by lock
+  u64 committed = 0;         // guarded by lock: pages promised (kcommit)
   u64 start = 0, end = 0;    // set once at boot
   std::atomic<u32>* refs = nullptr;  // per page from start; atomic, no lock
 } g_mem;
@@ -52,23 +53,47 @@ void kalloc_init(u64 start, u64 end) {
   }
 }
 
-void* kalloc() {
-  if (inject_failure(AllocSite::Page)) return nullptr;
-  return kalloc_at_fault();
-}
-
-void* kalloc_at_fault() {
-  FreePage* p;
+namespace {
+void* take_page(bool reserved) {
+  FreePage* p = nullptr;
   {
     SpinGuard g(g_mem.lock);
-    p = g_mem.head;
-    if (p) {
-      g_mem.head = p->next;
-      g_mem.nfree--;
+    if (reserved || g_mem.nfree > g_mem.committed) {
+      p = g_mem.head;
+      if (p) {
+        g_mem.head = p->next;
+        g_mem.nfree--;
+      }
     }
   }
   if (p) refs_of(p).store(1);
   return p;
+}
+}  // namespace
+
+void* kalloc() {
+  if (inject_failure(AllocSite::Page)) return nullptr;
+  return take_page(false);
+}
+
+void* kalloc_reserved() { return take_page(true); }
+
+bool kcommit(u64 n) {
+  SpinGuard g(g_mem.lock);
+  if (g_mem.nfree < g_mem.committed + n) return false;
+  g_mem.committed += n;
+  return true;
+}
+
+void kuncommit(u64 n) {
+  SpinGuard g(g_mem.lock);
+  if (n > g_mem.committed) panic("kuncommit: %lu of %lu promised pages", n, g_mem.committed);
+  g_mem.committed -= n;
+}
+
+u64 committed_page_count() {
+  SpinGuard g(g_mem.lock);
+  return g_mem.committed;
 }
 
 void* kzalloc() {
@@ -83,16 +108,17 @@ void kref(void* page) {
 
 u32 kref_count(void* page) { return refs_of(page).load(); }
 
-void kfree(void* page) {
+bool kfree(void* page) {
   u32 was = refs_of(page).fetch_sub(1);
   if (was == 0) panic("kfree: page %p is already free", page);
-  if (was > 1) return;  // someone else still maps it
+  if (was > 1) return false;  // someone else still maps it
   memset(page, 0x5a, PGSIZE);
   FreePage* p = static_cast<FreePage*>(page);
   SpinGuard g(g_mem.lock);
   p->next = g_mem.head;
   g_mem.head = p;
   g_mem.nfree++;
+  return true;
 }
 
 u64 free_page_count() {

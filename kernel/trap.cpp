@@ -130,7 +130,7 @@ void save_user_fp(Thread* t) {
 // space's own. Out of memory for the copy ends the thread like a fault.
 static bool cow_write(Process* p, u64 va) {
   intr_on();  // breaking may sleep for the space's map lock
-  auto r = p->as->break_cow(va, true);
+  auto r = p->as->break_cow(va);
   if (!r && r.error() == Error::NoMemory)
     kprintf("pid %d tid %d (%s): no memory to copy a copy-on-write page at %p\n", p->pid,
             current()->tid, p->name, reinterpret_cast<void*>(va));

@@ -39,9 +39,18 @@ void copy_kernel_half(u64* root) {
   root[KERNEL_DEV_INDEX] = g_kernel_root[KERNEL_DEV_INDEX];
 }
 
+// Drops the mapping's reference to the page of a user entry. A shared
+// copy-on-write page that someone else still holds had a page promised for
+// its copy (kalloc.h): that promise is off. Returns the promises to drop.
+u64 drop_user_page(u64 pte) {
+  bool freed = kfree(reinterpret_cast<void*>(pte_to_pa(pte)));
+  return (pte & PTE_COW) && !freed ? 1 : 0;
+}
+
 // Free a user half that is no longer reachable from any root: every page it
 // maps and every table page. Interrupts stay on; nobody else can see it.
 void free_user_half(const u64 (&top)[USER_ROOT_ENTRIES]) {
+  u64 promises = 0;
   for (u64 pte1 : top) {
     if (!(pte1 & PTE_V)) continue;
     u64* l1 = reinterpret_cast<u64*>(pte_to_pa(pte1));
@@ -49,11 +58,12 @@ void free_user_half(const u64 (&top)[USER_ROOT_ENTRIES]) {
       if (!(l1[j] & PTE_V)) continue;
       u64* l0 = reinterpret_cast<u64*>(pte_to_pa(l1[j]));
       for (int k = 0; k < 512; k++)
-        if (l0[k] & PTE_V) kfree(reinterpret_cast<void*>(pte_to_pa(l0[k])));
+        if (l0[k] & PTE_V) promises += drop_user_page(l0[k]);
       kfree(l0);
     }
     kfree(l1);
   }
+  if (promises) kuncommit(promises);
 }
 
 constexpr u64 kUserData = PTE_R | PTE_W | PTE_U | PTE_V | PTE_A | PTE_D;
@@ -179,18 +189,20 @@ void AddressSpace::unmap_and_free(u64 from, u64 to) {
   }
   shootdown();
   for (u64 va = lo; va < hi;) {
-    u64 pages[kBatch];
+    u64 ptes[kBatch];
     int n = 0;
     {
       SpinGuard g(lock_);
       for (int i = 0; i < kBatch && va < hi; i++, va += PGSIZE) {
         u64* pte = walk(va, nullptr);
         if (!pte || *pte == 0) continue;
-        pages[n++] = pte_to_pa(*pte);
+        ptes[n++] = *pte;
         *pte = 0;
       }
     }
-    for (int i = 0; i < n; i++) kfree(reinterpret_cast<void*>(pages[i]));
+    u64 promises = 0;
+    for (int i = 0; i < n; i++) promises += drop_user_page(ptes[i]);
+    if (promises) kuncommit(promises);
   }
 }
 
@@ -320,19 +332,32 @@ AddressSpace* AddressSpace::copy() {
         va = (va | (kLeafSpan - 1)) + 1;
         continue;
       }
+      int span = 0;  // the entries of this batch: to the leaf table's end
+      do {
+        va += PGSIZE;
+        span++;
+      } while (span < kBatch && va < sz && (va & (kLeafSpan - 1)) != 0);
+      // One page promised for each writable user page shared (kalloc.h);
+      // if memory cannot cover them, the fork fails here.
+      u64 writable = 0;
+      for (int i = 0; i < span; i++)
+        writable += (e[i] & (PTE_V | PTE_U)) == (PTE_V | PTE_U) && (e[i] & (PTE_W | PTE_COW));
+      if (!kcommit(writable)) {
+        ok = false;
+        break;
+      }
       // The references are taken under lock_, so that break_cow, which
       // checks the count under lock_, sees them as soon as it sees PTE_COW.
-      do {
+      for (; n < span; n++) {
         u64 pte = e[n];
-        if (pte & PTE_W) {
+        if ((pte & (PTE_V | PTE_U | PTE_W)) == (PTE_V | PTE_U | PTE_W)) {
           pte = (pte & ~PTE_W) | PTE_COW;
           e[n] = pte;
           shared_writable = true;
         }
         if (pte & PTE_V) kref(reinterpret_cast<void*>(pte_to_pa(pte)));
-        ptes[n++] = pte;
-        va += PGSIZE;
-      } while (n < kBatch && va < sz && (va & (kLeafSpan - 1)) != 0);
+        ptes[n] = pte;
+      }
     }
     ok = child->install_batch(base, ptes, n).ok();
   }
@@ -361,8 +386,10 @@ Result<void> AddressSpace::install_batch(u64 va, const u64* ptes, int n) {
     }
     spare = kzalloc();  // a missing table level, with interrupts on
     if (!spare) {
+      u64 promises = 0;
       for (int i = 0; i < n; i++)
-        if (ptes[i] & PTE_V) kfree(reinterpret_cast<void*>(pte_to_pa(ptes[i])));
+        if (ptes[i] & PTE_V) promises += drop_user_page(ptes[i]);
+      if (promises) kuncommit(promises);
       return Error::NoMemory;
     }
   }
@@ -370,12 +397,13 @@ Result<void> AddressSpace::install_batch(u64 va, const u64* ptes, int n) {
   return {};
 }
 
-Result<void> AddressSpace::break_cow(u64 va, bool at_fault) {
+Result<void> AddressSpace::break_cow(u64 va) {
   va = pg_round_down(va);
   if (va >= USER_TOP) return Error::Fault;
   SleepGuard m(map_lock_);
   void* fresh = nullptr;  // the copy, allocated with no spin lock held
   void* old = nullptr;    // the shared page, once we no longer map it
+  int tries = 0;
   for (;;) {
     bool need_page = false;
     {
@@ -406,15 +434,18 @@ Result<void> AddressSpace::break_cow(u64 va, bool at_fault) {
       // else another thread broke it first.
     }
     if (!need_page) break;
-    fresh = at_fault ? kalloc_at_fault() : kalloc();
-    if (!fresh) return Error::NoMemory;
+    // The fork that shared the page promised a page for this copy. If the
+    // other holder let go meanwhile (and its promise with it), the count
+    // is 1 when we look again and no copy is needed.
+    fresh = kalloc_reserved();
+    if (!fresh && ++tries > 1) return Error::NoMemory;
   }
   if (fresh) kfree(fresh);
   if (old) {
     // Other harts may still read the shared page through this space:
     // flush them before anyone can see what we write into the copy.
     shootdown();
-    kfree(old);
+    if (!kfree(old)) kuncommit(1);  // the promise is kept
   } else {
     sfence_vma_page(va);
   }

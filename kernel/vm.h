@@ -46,9 +46,9 @@ class AddressSpace {
 
   // A write to the copy-on-write page at va: give this space its own
   // writable page. Fault if va is not a copy-on-write (or already
-  // writable) user page, NoMemory if no page is free. No spin lock held.
-  // at_fault: for a user store fault (see kalloc_at_fault).
-  Result<void> break_cow(u64 va, bool at_fault = false);
+  // writable) user page. No spin lock held. The copy comes out of the page
+  // that fork promised for it (kalloc.h).
+  Result<void> break_cow(u64 va);
 
   // sbrk: move the heap top by n bytes; returns the old top. Shrinking
   // frees pages only after every hart that may cache them has flushed.

@@ -10,4 +10,5 @@ struct kstat {
   int cached_inodes;  // inode cache entries referenced (of NINODE)
   int free_inodes;    // inodes free on the disk
   int free_blocks;    // data blocks free on the disk
+  int promised_pages; // free pages promised to copy-on-write copies (fork)
 };

@@ -126,6 +126,7 @@ i64 sys_kstat() {
   st.cached_inodes = cached_inode_count();
   st.free_inodes = free_inode_count(ROOTDEV);
   st.free_blocks = free_block_count(ROOTDEV);
+  st.promised_pages = static_cast<int>(committed_page_count());
   return sysret(write_user(UserOut<struct kstat>{arg_raw(0)}, st));
 }
 

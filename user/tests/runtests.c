@@ -178,7 +178,7 @@ static int same_counts(const struct kstat *a, const struct kstat *b) {
   return a->free_pages >= b->free_pages && a->free_threads >= b->free_threads &&
          a->free_procs >= b->free_procs && a->open_files <= b->open_files &&
          a->cached_inodes <= b->cached_inodes && a->free_inodes >= b->free_inodes &&
-         a->free_blocks >= b->free_blocks;
+         a->free_blocks >= b->free_blocks && a->promised_pages <= b->promised_pages;
 }
 
 static void settle(const struct kstat *before, struct kstat *now) {
@@ -202,6 +202,7 @@ static void describe_leak(const struct kstat *b, const struct kstat *a, char *ou
       {"cached inodes", a->cached_inodes - b->cached_inodes},
       {"disk inodes", b->free_inodes - a->free_inodes},
       {"disk blocks", b->free_blocks - a->free_blocks},
+      {"promised pages", a->promised_pages - b->promised_pages},
   };
   int len = 0;
   out[0] = 0;

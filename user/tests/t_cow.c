@@ -13,8 +13,8 @@
 //   be flushed).
 // - sbrk(-n) in the parent after the fork leaves the child's pages alone,
 //   and every page comes back when both are done (the runner's kstat check).
-// - A write that needs a copy when memory is gone ends the writer, like a
-//   fault (status -1), and leaks nothing.
+// - fork promises a page for each writable page it shares: a write never
+//   finds memory gone, and a fork whose copies cannot be promised fails.
 // timeout: 60
 #include "t_thr_util.h"
 
@@ -222,23 +222,33 @@ static void test_shrink(void) {
   EXPECT_EQ(st, 0, "the child's pages stayed");
 }
 
-// A sibling takes nearly every free page (leaving 32, for the parent's own
-// few copies); then the child writes the whole shared heap and runs out.
-static void test_out_of_memory(void) {
+static int promised(void) {
+  struct kstat st;
+  return kstat(&st) == 0 ? st.promised_pages : -1;
+}
+
+// fork promises a page for every writable page it shares, so a write to a
+// shared page never finds memory gone; when the promises cannot be covered,
+// the fork fails instead. A sibling takes every page it can get; then the
+// heap's 256 pages cannot be promised again, but a child forked before
+// still writes all of them.
+static void test_promises(void) {
   int go[2], ready[2], hold[2];
   ASSERT_EQ(pipe(go), 0, "pipe");
   ASSERT_EQ(pipe(ready), 0, "pipe");
   ASSERT_EQ(pipe(hold), 0, "pipe");
   fill(5);
+  int before = promised();
   int child = fork();
   if (child == 0) {
     char c;
     close(go[1]);
     read(go[0], &c, 1);
-    fill(6);  // 256 copies wanted, 32 pages free
-    exit(0);
+    fill(6);  // 256 copies, with no page free but the promised ones
+    exit(heap_ok(6) ? 0 : 1);
   }
   ASSERT_GT(child, 0, "fork");
+  EXPECT_GE(promised() - before, HEAP / PGSIZE, "the fork promised a page per heap page");
   int hog = fork();
   if (hog == 0) {
     char c;
@@ -247,23 +257,29 @@ static void test_out_of_memory(void) {
     }
     while (sbrk(PGSIZE) != (char *)-1) {
     }
-    sbrk(-32 * PGSIZE);
     write(ready[1], "r", 1);
     read(hold[0], &c, 1);
     exit(0);
   }
   ASSERT_GT(hog, 0, "fork");
   char c = 0;
-  EXPECT_EQ(read(ready[0], &c, 1), 1, "memory is nearly gone");
-  EXPECT_LE(free_pages(), 40, "%d pages free", free_pages());
+  EXPECT_EQ(read(ready[0], &c, 1), 1, "a sibling took every page it could");
+  EXPECT_LE(free_pages() - promised(), 2, "%d pages free, %d promised", free_pages(), promised());
+  int late = fork();
+  if (late == 0)
+    exit(0);
+  if (late > 0)
+    wait(0);
+  EXPECT_EQ(late, -1, "no fork when its copies could not be promised");
   write(go[1], "g", 1);
-  int st = 0;
-  EXPECT_EQ(wait(&st), child, "the writer ended");
-  EXPECT_EQ(st, -1, "with status -1, like a fault");
+  int st = -1;
+  EXPECT_EQ(wait(&st), child, "wait");
+  EXPECT_EQ(st, 0, "the child forked before wrote every page it shared");
   close(hold[0]);
   close(hold[1]);
   EXPECT_EQ(wait(&st), hog, "wait");
   EXPECT_TRUE(heap_ok(5), "the parent's heap is untouched");
+  EXPECT_EQ(promised(), before, "every promise is off once the sharing ends");
   close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
 }
 
@@ -276,7 +292,7 @@ int main(void) {
   test_isolation();
   test_kernel_writes();
   test_threads();
-  test_out_of_memory();
+  test_promises();
   test_shrink();
   test_done();
 }

@@ -75,23 +75,7 @@ static int hog_set(int target) {
 
 // --- The exec'ing child: waits for the go byte, then execs echo.
 #define EXEC_FAILED 3
-
-// fork shares pages copy-on-write: the child's first write to a page it
-// still shares takes a copy, and with 0 pages free that write would end it
-// before it reaches exec. So it writes each of its data pages, and the
-// stack it will use, while memory is plentiful.
-extern char __init_array_start[], end[];
-static void own_pages(void) {
-  for (char *p = __init_array_start; p < end; p += PGSIZE)
-    *(volatile char *)p = *(volatile char *)p;
-  volatile char stack[2 * PGSIZE];
-  for (int i = 0; i < (int)sizeof(stack); i += 256)
-    stack[i] = 0;
-}
-
-static void execer(int go, int owned) {
-  own_pages();
-  write(owned, "o", 1);  // the parent takes memory away only after this
+static void execer(int go) {
   char c;
   if (read(go, &c, 1) != 1)
     exit(1);
@@ -173,31 +157,22 @@ int main(void) {
       wrong++;
       break;
     }
-    int go[2], owned[2];
+    int go[2];
     if (pipe(go) != 0) {
-      wrong++;
-      break;
-    }
-    if (pipe(owned) != 0) {
-      close(go[0]), close(go[1]);
       wrong++;
       break;
     }
     int pid = fork();
     if (pid == 0) {
       close(go[1]);
-      close(owned[0]);
-      execer(go[0], owned[1]);
+      execer(go[0]);
     }
     close(go[0]);
-    close(owned[1]);
-    char o = 0;
-    if (pid < 0 || read(owned[0], &o, 1) != 1) {
-      close(go[1]), close(owned[0]);
+    if (pid < 0) {
+      close(go[1]);
       wrong++;
       break;
     }
-    close(owned[0]);
     int got = hog_set(k);
     if (got != k)
       test_note("k=%d: %d pages free instead", k, got);  // the round still runs

@@ -63,6 +63,6 @@ int w_sbrk(void);
 int w_exhaust(void);
 
 // The counts of struct kstat, in its order, and their names (exhaust.c).
-enum { K_PAGES, K_THREADS, K_PROCS, K_FILES, K_CINODES, K_DINODES, K_BLOCKS, NK };
+enum { K_PAGES, K_THREADS, K_PROCS, K_FILES, K_CINODES, K_DINODES, K_BLOCKS, K_PROMISED, NK };
 extern const char *knames[NK];
 extern int verbose;  // -v: say what the exhaustion phase is doing
