@@ -67,6 +67,7 @@ static void test_faults_end_one_thread(void) {
   ASSERT_TRUE(s1 > 0 && s2 > 0, "spawn a sleeper and a spinner");
   EXPECT_TRUE(thr_await_state(s1, PI_SLEEPING, 10), "the sleeper is asleep");
   unsigned *code = malloc(64);
+  ASSERT_TRUE(code != 0, "malloc");  // (exit ends the sleeper and spinner)
   code[0] = 0x00008067;  // ret
   void (*fns[])(void *) = {f_null,    f_kernel, f_text,
                            f_heap_exec, f_illegal, f_return};
