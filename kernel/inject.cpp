@@ -9,18 +9,20 @@
 #include "lib/string.h"
 #include "proc.h"
 
-bool g_chaos_on = false;
+bool g_chaos_on = false;  // set once by inject_init at boot
 
 namespace {
 struct {
+  // set once by inject_init at boot, constant afterwards:
   bool on = false;
   u64 every = 0;  // fail one in `every`
   u64 seed = 0;   // 0: every Nth, in order; else seeded at random
+  // atomic, no lock:
   std::atomic<u64> calls{0};
   std::atomic<u64> injected[static_cast<int>(AllocSite::Count)] = {};
 } g_fail;
 
-struct {
+struct {  // set once by inject_init at boot, constant afterwards
   u64 seed = 0;
   u64 permille = 125;
 } g_chaos;

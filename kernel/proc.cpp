@@ -441,8 +441,9 @@ int wait(u64 status_addr) {
 }
 
 int join(u64 stack_addr) {
-  // A bad pointer fails before anything is reaped (or waited for).
-  if (!user_writable(stack_addr, sizeof(u64))) return -1;
+  // A bad pointer fails before anything is reaped (or waited for); a
+  // copy-on-write one is broken now rather than under the wait lock.
+  if (!user_prepare_write(stack_addr, sizeof(u64))) return -1;
   return reap_child<u64>(true, stack_addr, [](Process& q) { return q.clone_stack; });
 }
 

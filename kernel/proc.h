@@ -113,7 +113,9 @@ struct Process {
   int live = 0;                // threads that have not yet called thread_exit
   int nthreads = 0;            // threads not yet reaped by a scheduler
   bool ending_others = false;  // an exec is ending every other thread
-  bool inject = false;         // allocations for it may be made to fail (inject.h)
+  // Allocations for it may be made to fail (inject.h). Set under lock by
+  // exec, copied by fork before the child runs; read by its own threads.
+  bool inject = false;
   u64 clone_stack = 0;         // clone(): the stack it was given, for join
   IntrusiveList<Thread, &Thread::proc_node> threads;
   WaitQueue exec_wait{lock};   // exec waiting for its siblings to be reaped

@@ -79,17 +79,6 @@ Result<void> copy_from(void* dst, bool user, u64 src, size_t n) {
   return {};
 }
 
-Result<void> user_writable(u64 uaddr, size_t n) {
-  AddressSpace* as = myproc()->as;
-  if (uaddr + n < uaddr) return Error::Fault;
-  for (u64 va = pg_round_down(uaddr); va < uaddr + n; va += PGSIZE) {
-    SpinGuard g(as->lock_);
-    bool cow = false;  // copy-on-write counts: the write will break it
-    if (!as->user_pa_locked(va, true, &cow) && !cow) return Error::Fault;
-  }
-  return {};
-}
-
 Result<void> user_prepare_write(u64 uaddr, size_t n) {
   AddressSpace* as = myproc()->as;
   if (uaddr + n < uaddr) return Error::Fault;

@@ -27,11 +27,9 @@ Result<void> copy_out(u64 udst, const void* src, size_t n);
 // returns its length. Error if unterminated within max or unmapped.
 Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max);
 
-// Is [uaddr, uaddr+n) writable user memory right now? (join checks its
-// out-pointer before reaping anything.)
-Result<void> user_writable(u64 uaddr, size_t n);
-// Break every copy-on-write page of [uaddr, uaddr+n) now (no spin lock
-// held), for a caller that will copy to it under a spin lock: there a
+// Fault unless [uaddr, uaddr+n) is writable user memory; its copy-on-write
+// pages are broken now (no spin lock held). For a caller that will copy to
+// it under a spin lock (join checks its pointer so first): there a
 // copy-on-write page gives Error::Again (a fork by another thread may make
 // it so again in between), and the caller lets go, calls this, and retries.
 Result<void> user_prepare_write(u64 uaddr, size_t n);

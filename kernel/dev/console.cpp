@@ -66,9 +66,11 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
         // takes at most one line (INPUT_SIZE bytes). A byte that cannot be
         // stored stays in the buffer.
         auto r = copy_to(user_dst, dst + done, &c, 1);
-        if (!r && (done > 0 || r.error() != Error::Again))
-          return done ? Result<size_t>(done) : r.error();
-        if (!r) break;
+        if (!r) {
+          if (done > 0) return done;  // what was read so far
+          if (r.error() != Error::Again) return r.error();
+          break;  // copy-on-write: see below
+        }
         g_in.read++;
         done++;
         if (c == '\n') return done;

@@ -249,9 +249,8 @@ void end_op() {
 // here would wait for ourselves.
 void end_op_chained() {
   bool do_commit;
-  u64 mine = end_op_locked_part(&do_commit);
+  end_op_locked_part(&do_commit);
   ASSERT(!do_commit);
-  (void)mine;
 }
 
 void log_write(Buf* b) {

@@ -55,28 +55,13 @@ int pi_state(ThreadState s) {
     default: return PI_SLEEPING;
   }
 }
-}  // namespace
 
 // One record per thread of every process, plus one for each process with
-// no thread left (a zombie; tid 0). Copied out record by
-// record under the process's lock: no big kernel buffer, and the copy is
-// short.
-i64 sys_procinfo() {
-  u64 buf = arg_raw(0);
-  int max = arg_int(1);
-  if (max < 0) return -1;
-  int n = 0;
-  u64 again_at = 0;  // a record's place that was copy-on-write
-  auto put = [&](const struct procinfo& rec) {
-    if (n >= max) return false;
-    u64 at = buf + n * sizeof(procinfo);
-    auto r = write_user(UserOut<struct procinfo>{at}, rec);
-    if (!r && r.error() == Error::Again) again_at = at;
-    if (!r) return false;
-    n++;
-    return true;
-  };
-  auto list = [&]() -> i64 {
+// no thread left (a zombie; tid 0), each handed to put() under the
+// process's lock. -1 as soon as put() refuses one, else the count.
+template <typename Put>
+i64 list_records(Put put) {
+  i64 n = 0;
   for (Process& p : g_procs) {
     struct procinfo rec = {};
     SpinGuard w(g_wait_lock);  // the parent link, in the same look as the rest
@@ -92,6 +77,7 @@ i64 sys_procinfo() {
       rec.state = PI_ZOMBIE;
       rec.hart = -1;
       if (!put(rec)) return -1;
+      n++;
       continue;
     }
     for (Thread* t = p.threads.front(); t; t = p.threads.next(t)) {
@@ -103,16 +89,33 @@ i64 sys_procinfo() {
         trec.hart = t->hart;
       }
       if (!put(trec)) return -1;
+      n++;
     }
   }
   return n;
-  };
-  // A copy-on-write page (a fork by another thread) cannot be broken under
-  // the locks: break it without them and list again from the start.
+}
+}  // namespace
+
+// The records are copied out one by one under the locks: no big kernel
+// buffer, and each copy is short. A copy-on-write page (a fork by another
+// thread) cannot be broken under them: break it without them and list
+// again from the start.
+i64 sys_procinfo() {
+  u64 buf = arg_raw(0);
+  int max = arg_int(1);
+  if (max < 0) return -1;
   for (;;) {
-    n = 0;
-    again_at = 0;
-    i64 r = list();
+    int n = 0;
+    u64 again_at = 0;  // a record's place that was copy-on-write
+    i64 r = list_records([&](const struct procinfo& rec) {
+      if (n >= max) return false;
+      u64 at = buf + n * sizeof(procinfo);
+      auto w = write_user(UserOut<struct procinfo>{at}, rec);
+      if (!w && w.error() == Error::Again) again_at = at;
+      if (!w) return false;
+      n++;
+      return true;
+    });
     if (!again_at) return r;
     if (!user_prepare_write(again_at, sizeof(procinfo))) return -1;
   }

@@ -13,20 +13,11 @@
 
 #include <initializer_list>
 
+#include "pattern.h"
+
 namespace {
 
 using fsck::Kind;
-
-// Bytes that differ from block to block.
-std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
-  std::vector<uint8_t> v(n);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : v) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<uint8_t>(x >> 24);
-  }
-  return v;
-}
 
 // A weft image in memory with just enough of a file system's operations to
 // build test trees: allocate inodes and blocks, append to a file, add

@@ -13,6 +13,8 @@
 #include <map>
 #include <set>
 
+#include "pattern.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -87,18 +89,6 @@ class Disk {
   std::vector<uint8_t> bytes_;
   superblock sb_;
 };
-
-// Bytes that differ from block to block, so a block written to the wrong
-// place or read back in the wrong order shows up.
-std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
-  std::vector<uint8_t> v(n);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : v) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<uint8_t>(x >> 24);
-  }
-  return v;
-}
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

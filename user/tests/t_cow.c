@@ -40,15 +40,28 @@ static void fill(int seed) {
     heap[i] = (char)(i / 512 + seed);
 }
 
+// A child's wait for its parent: until a byte comes on p or every write
+// end is closed.
+static void await_go(int p[2]) {
+  char c;
+  close(p[1]);
+  read(p[0], &c, 1);
+}
+
+// Reaps the child pid and checks that it exited with 0 (its own checks).
+static void expect_child_ok(int pid, const char *what) {
+  int st = -1;
+  EXPECT_EQ(wait(&st), pid, "wait");
+  EXPECT_EQ(st, 0, "%s", what);
+}
+
 static void test_sharing(void) {
   int hold[2];
   ASSERT_EQ(pipe(hold), 0, "pipe");
   int before = free_pages();
   int pid = fork();
   if (pid == 0) {
-    char c;
-    close(hold[1]);
-    read(hold[0], &c, 1);  // until the parent has counted
+    await_go(hold);  // until the parent has counted
     exit(heap_ok(1) ? 0 : 1);
   }
   ASSERT_GT(pid, 0, "fork");
@@ -56,9 +69,7 @@ static void test_sharing(void) {
   EXPECT_LT(used, 64, "fork of a 1 MiB heap took %d pages, not 256+", used);
   close(hold[0]);
   close(hold[1]);
-  int st = -1;
-  EXPECT_EQ(wait(&st), pid, "wait");
-  EXPECT_EQ(st, 0, "the child read the heap as it was");
+  expect_child_ok(pid, "the child read the heap as it was");
 }
 
 static void test_isolation(void) {
@@ -80,9 +91,7 @@ static void test_isolation(void) {
   EXPECT_TRUE(heap_ok(1), "the child's writes are not seen by the parent");
   fill(3);  // the last holder: no copy needed, and the child must not see it
   write(go[1], "g", 1);
-  int st = -1;
-  EXPECT_EQ(wait(&st), pid, "wait");
-  EXPECT_EQ(st, 0, "neither side saw the other's writes");
+  expect_child_ok(pid, "neither side saw the other's writes");
   EXPECT_TRUE(heap_ok(3), "the parent keeps its own");
   close(go[0]), close(go[1]), close(back[0]), close(back[1]);
 }
@@ -103,9 +112,7 @@ static void test_kernel_writes(void) {
   *word = 0;
   int keeper = fork();  // shares the heap until it exits
   if (keeper == 0) {
-    char c;
-    close(hold[1]);
-    read(hold[0], &c, 1);
+    await_go(hold);
     exit(heap[0] == 'x' && heap[100] == 0 && *word == 0 ? 0 : 1);
   }
   ASSERT_GT(keeper, 0, "fork");
@@ -157,9 +164,7 @@ static void test_kernel_writes(void) {
 
   close(hold[0]);
   close(hold[1]);
-  int st = -1;
-  EXPECT_EQ(wait(&st), keeper, "wait");
-  EXPECT_EQ(st, 0, "the keeper saw none of it");
+  expect_child_ok(keeper, "the keeper saw none of it");
   close(p[0]), close(p[1]);
 }
 
@@ -186,9 +191,7 @@ static void test_threads(void) {
     yield(-1);
   int pid = fork();  // flag's page is now shared with the child
   if (pid == 0) {
-    char c;
-    close(hold[1]);
-    read(hold[0], &c, 1);
+    await_go(hold);
     exit(flag == 0 ? 0 : 1);
   }
   ASSERT_GT(pid, 0, "fork");
@@ -197,9 +200,7 @@ static void test_threads(void) {
   EXPECT_EQ(LOAD(&seen), 2, "the other thread saw the write after the fork");
   close(hold[0]);
   close(hold[1]);
-  int st = -1;
-  EXPECT_EQ(wait(&st), pid, "wait");
-  EXPECT_EQ(st, 0, "the child did not");
+  expect_child_ok(pid, "the child did not");
 }
 
 static void test_shrink(void) {
@@ -208,18 +209,14 @@ static void test_shrink(void) {
   fill(4);
   int pid = fork();
   if (pid == 0) {
-    char c;
-    close(go[1]);
-    read(go[0], &c, 1);  // the parent has shrunk its heap by now
+    await_go(go);  // the parent has shrunk its heap by now
     exit(heap_ok(4) ? 0 : 1);
   }
   ASSERT_GT(pid, 0, "fork");
   EXPECT_NE(sbrk(-HEAP), (char *)-1, "the parent gives its heap back");
   close(go[0]);
   close(go[1]);
-  int st = -1;
-  EXPECT_EQ(wait(&st), pid, "wait");
-  EXPECT_EQ(st, 0, "the child's pages stayed");
+  expect_child_ok(pid, "the child's pages stayed");
 }
 
 static int promised(void) {
@@ -241,9 +238,7 @@ static void test_promises(void) {
   int before = promised();
   int child = fork();
   if (child == 0) {
-    char c;
-    close(go[1]);
-    read(go[0], &c, 1);
+    await_go(go);
     fill(6);  // 256 copies, with no page free but the promised ones
     exit(heap_ok(6) ? 0 : 1);
   }
@@ -272,12 +267,10 @@ static void test_promises(void) {
     wait(0);
   EXPECT_EQ(late, -1, "no fork when its copies could not be promised");
   write(go[1], "g", 1);
-  int st = -1;
-  EXPECT_EQ(wait(&st), child, "wait");
-  EXPECT_EQ(st, 0, "the child forked before wrote every page it shared");
+  expect_child_ok(child, "the child forked before wrote every page it shared");
   close(hold[0]);
   close(hold[1]);
-  EXPECT_EQ(wait(&st), hog, "wait");
+  EXPECT_EQ(wait(0), hog, "wait");
   EXPECT_TRUE(heap_ok(5), "the parent's heap is untouched");
   EXPECT_EQ(promised(), before, "every promise is off once the sharing ends");
   close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
