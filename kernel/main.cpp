@@ -30,7 +30,7 @@ void kprintf_use_uart();
 namespace {
 // "tick=N" sets the timer frequency, "test" turns on test mode,
 // "lockorder-panic" makes the self tests end with a deliberate lock-order
-// violation.
+// violation, "icount" shares the harts fairly under QEMU's -icount.
 void parse_bootargs(const char* s) {
   while (*s) {
     while (*s == ' ') s++;
@@ -39,6 +39,7 @@ void parse_bootargs(const char* s) {
     size_t len = s - word;
     if (len == 4 && strncmp(word, "test", 4) == 0) g_test_mode = true;
     if (len == 15 && strncmp(word, "lockorder-panic", 15) == 0) g_test_lock_order_panic = true;
+    if (len == 6 && strncmp(word, "icount", 6) == 0) g_icount_mode = true;
     if (len > 5 && strncmp(word, "tick=", 5) == 0) {
       u64 hz = 0;
       for (const char* d = word + 5; d < s && *d >= '0' && *d <= '9'; d++)

@@ -183,6 +183,17 @@ void wake_to_end_locked(Thread* t);
 void wake_idle_hart();         // IPI some idle hart if there is one
 int yield_to(int tid);         // directed yield; -1 if no such thread here
 
+// For QEMU's -icount mode ("icount" on the command line, docs/design.md,
+// Harts under -icount). QEMU 7.2 then runs all harts on one host thread,
+// each until the next timer deadline, so a hart that never waits (a spin,
+// a busy user thread) can keep the others from ever running.
+extern bool g_icount_mode;
+// Every few rounds of a spin: give up this hart's turn (wfi ends it).
+inline void icount_spin_pause(u32* spins) {
+  if (g_icount_mode && (++*spins & 63) == 0) asm volatile("wfi");
+}
+void icount_handover();        // at a tick: let a busy hart of this turn run
+
 // Processes (proc.cpp)
 void user_init();              // the first process (runs /init)
 int fork();

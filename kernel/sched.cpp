@@ -54,6 +54,29 @@ void wake_idle_hart() {
   }
 }
 
+bool g_icount_mode = false;
+
+// Under -icount QEMU gives each hart its turn in hart order, and a turn
+// lasts until the next timer deadline, which the first busy hart always
+// reaches; the harts after it get turns of length zero. So at each tick
+// one busy hart, chosen in rotation, keeps running and every other busy
+// hart waits in wfi for the next tick. wfi ends a hart's turn, and the
+// chosen one then runs until the tick. A hart in the scheduler's idle
+// loop does not count as busy; with one busy hart nobody waits.
+void icount_handover() {
+  if (!g_icount_mode) return;
+  Cpu* me = mycpu();
+  int turn = static_cast<int>(ticks_now() % g_ncpu);
+  auto distance = [&](const Cpu* c) { return (c->index - turn + g_ncpu) % g_ncpu; };
+  for (int i = 0; i < g_ncpu; i++) {
+    Cpu* c = &g_cpus[i];
+    if (c != me && !c->idle.load() && distance(c) < distance(me)) {
+      asm volatile("wfi");  // interrupts are off: the next tick ends it
+      return;
+    }
+  }
+}
+
 void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
   runq_push(t);

@@ -37,6 +37,7 @@ Irq handle_interrupt(u64 cause) {
     case IRQ_S_TIMER:
       set_next_timer();
       clock_tick();
+      icount_handover();
       return Irq::Timer;
     case IRQ_S_SOFT:
       // An IPI only wakes an idle hart; nothing else to do.

@@ -7,7 +7,10 @@ and print one table of the per-operation costs side by side.
 With --icount (make bench ICOUNT=1) QEMU runs with
 `-icount shift=0,align=off,sleep=off`: the guest's clock advances by one
 nanosecond per executed instruction, so an "ns" figure is an instruction
-count, exact and repeatable whatever else the host is doing. Without it the
+count, exact and repeatable whatever else the host is doing. QEMU then
+runs the harts one at a time; the kernel's `icount` boot argument makes
+them take turns (docs/design.md, Harts under -icount), and bench-sync runs
+only on CPUS=1. Without it the
 figures are wall time and move with the host's load; compare columns of one
 run, not runs of different days.
 
@@ -37,13 +40,20 @@ def at_prompt(out):
 
 def run_guest(cpus, icount, timeout, log):
     """Boots, runs both programs; returns [(operation, value, unit)]."""
-    cmd = qemu_cmd(cpus, 100) + (ICOUNT if icount else [])
+    # "icount" tells the kernel to share the harts' turns (docs/design.md,
+    # Harts under -icount): QEMU 7.2 alone can starve all but one hart.
+    cmd = (qemu_cmd(cpus, 100, "icount") + ICOUNT) if icount else qemu_cmd(cpus, 100)
     g = Guest(cmd, log=log)
     rows = []
     try:
         if not g.wait_for(at_prompt, 120):
             sys.exit(f"bench: CPUS={cpus}: no shell prompt")
-        for prog in ("bench", "bench-sync -q"):
+        # Under -icount several harts take turns of a tick each (the
+        # kernel's "icount" handover), so lock contention between harts
+        # would measure that rotation, not the locks: bench-sync's
+        # figures there come from CPUS=1 only.
+        progs = ["bench"] + ([] if icount and cpus > 1 else ["bench-sync -q"])
+        for prog in progs:
             g.out = b""
             g.type(prog + "\n")
             if not g.wait_for(at_prompt, timeout):

@@ -14,9 +14,13 @@
 //
 // Completion: the device puts the head index into the used ring and raises
 // its interrupt. virtio_blk_intr, on whichever hart the PLIC picked, marks
-// the request's Buf done and wakes the thread waiting for it. That thread
-// reads the status and gives the descriptors back itself, so a slot is never
+// the request done and wakes the thread waiting for it. That thread reads
+// the status and gives the descriptors back itself, so a slot is never
 // reused while its owner may still look at it.
+//
+// virtio_blk_write_many keeps up to kMaxInFlight requests of one thread
+// in the queue at once (the log's commit writes its blocks that way), so
+// that n writes cost about one round trip to the device instead of n.
 #include "dev/virtio_blk.h"
 
 #include <weft/fs.h>
@@ -81,9 +85,11 @@ constexpr u32 BLK_T_OUT = 1;  // write to the disk
 constexpr u8 BLK_S_OK = 0;
 
 // Three descriptors per request, so at most kQueueSize / 3 requests are in
-// flight; more than the file system usually has going at once on 8 harts.
-constexpr u32 kQueueSize = 16;
+// flight: a log commit's batch, or threads on many harts at once. A split
+// queue's size is a power of 2 (2.6), and its memory must fit in one page.
+constexpr u32 kQueueSize = 64;
 constexpr u32 kDescsPerRequest = 3;
+constexpr u32 kMaxInFlight = kQueueSize / kDescsPerRequest;
 constexpr u32 kSectorSize = 512;
 constexpr u32 kSectorsPerBlock = BSIZE / kSectorSize;
 
@@ -141,7 +147,7 @@ struct Disk {
   u16 free_desc[kQueueSize] = {};  // a stack of free descriptor indices
   u32 nfree = 0;
   u16 last_used = 0;               // used-ring entries handled so far
-  Buf* owner[kQueueSize] = {};     // the Buf of the request headed at i
+  bool busy[kQueueSize] = {};      // the request headed at i is in flight
 };
 
 constinit Disk g_disk;
@@ -243,57 +249,88 @@ void virtio_blk_init() {
   // From here on the device may use the queue and raise interrupts.
   set_status(STATUS_DRIVER_OK);
   kprintf("virtio_blk: %lu KiB%s, %u requests at once\n", g_disk.capacity * kSectorSize / 1024,
-          g_disk.read_only ? ", read-only" : "", kQueueSize / kDescsPerRequest);
+          g_disk.read_only ? ", read-only" : "", kMaxInFlight);
 }
+
+namespace {
+
+// Fills and publishes one request; returns its head. g_disk.lock held
+// (taking descriptors may sleep until some are free).
+u16 submit_locked(u32 blockno, u8* data, bool write) {
+  u64 sector = u64{blockno} * kSectorsPerBlock;
+  if (sector + kSectorsPerBlock > g_disk.capacity)
+    panic("virtio_blk: block %u is beyond the end of the disk", blockno);
+  if (write && g_disk.read_only) panic("virtio_blk: write of block %u to a read-only disk", blockno);
+
+  QueueMemory* q = g_disk.q;
+  u16 d[kDescsPerRequest];
+  alloc_descs_locked(d);
+  u16 head = d[0];
+  q->header[head] = {write ? BLK_T_OUT : BLK_T_IN, 0, sector};
+  q->status[head] = 0xff;  // anything but OK until the device writes it
+  q->desc[d[0]] = {reinterpret_cast<u64>(&q->header[head]), sizeof(BlkRequestHeader), DESC_F_NEXT,
+                   d[1]};
+  q->desc[d[1]] = {reinterpret_cast<u64>(data), BSIZE,
+                   static_cast<u16>(DESC_F_NEXT | (write ? 0 : DESC_F_WRITE)), d[2]};
+  q->desc[d[2]] = {reinterpret_cast<u64>(&q->status[head]), 1, DESC_F_WRITE, 0};
+  g_disk.busy[head] = true;
+
+  // Publish the request (2.6.13): the ring entry first, then the index.
+  // The device may look at the ring at any time, so it must never see
+  // the new index before the descriptors and the entry it covers.
+  u16 idx = q->avail.idx;
+  q->avail.ring[idx % kQueueSize] = head;
+  __sync_synchronize();
+  q->avail.idx = static_cast<u16>(idx + 1);
+  // And the new index must be visible before the device is told to look.
+  __sync_synchronize();
+  reg_write(REG_QUEUE_NOTIFY, 0);
+  return head;
+}
+
+// Waits for the request headed at `head`, gives its descriptors back and
+// panics if the device failed it. g_disk.lock held. virtio_blk_intr clears
+// busy and wakes us under the same lock, so the check and the sleep cannot
+// straddle the wake-up.
+void finish_locked(u16 head, bool write) {
+  while (g_disk.busy[head]) g_disk.done_wait.wait(head);
+  QueueMemory* q = g_disk.q;
+  u8 status = *reinterpret_cast<volatile u8*>(&q->status[head]);
+  u32 blockno = static_cast<u32>(q->header[head].sector / kSectorsPerBlock);
+  u16 d[kDescsPerRequest] = {head, q->desc[head].next, q->desc[q->desc[head].next].next};
+  free_descs_locked(d);
+  if (status != BLK_S_OK)
+    panic("virtio_blk: %s of block %u failed (status %u)", write ? "write" : "read", blockno,
+          status);
+}
+
+}  // namespace
 
 // Must run in a thread (it sleeps), with b->lock held by the caller: the
 // buffer's data must not change while the device reads or writes it.
 void virtio_blk_rw(Buf* b, bool write) {
   ASSERT(b->data != nullptr);
-  u64 sector = u64{b->blockno} * kSectorsPerBlock;
-  if (sector + kSectorsPerBlock > g_disk.capacity)
-    panic("virtio_blk: block %u is beyond the end of the disk", b->blockno);
-  if (write && g_disk.read_only) panic("virtio_blk: write of block %u to a read-only disk", b->blockno);
+  SpinGuard g(g_disk.lock);
+  finish_locked(submit_locked(b->blockno, b->data, write), write);
+}
 
-  QueueMemory* q = g_disk.q;
-  u16 d[kDescsPerRequest];
-  u8 status;
-  {
-    SpinGuard g(g_disk.lock);
-    alloc_descs_locked(d);
-    u16 head = d[0];
-    q->header[head] = {write ? BLK_T_OUT : BLK_T_IN, 0, sector};
-    q->status[head] = 0xff;  // anything but OK until the device writes it
-    q->desc[d[0]] = {reinterpret_cast<u64>(&q->header[head]), sizeof(BlkRequestHeader),
-                     DESC_F_NEXT, d[1]};
-    q->desc[d[1]] = {reinterpret_cast<u64>(b->data), BSIZE,
-                     static_cast<u16>(DESC_F_NEXT | (write ? 0 : DESC_F_WRITE)), d[2]};
-    q->desc[d[2]] = {reinterpret_cast<u64>(&q->status[head]), 1, DESC_F_WRITE, 0};
-    g_disk.owner[head] = b;
-    b->disk_busy = true;
-
-    // Publish the request (2.6.13): the ring entry first, then the index.
-    // The device may look at the ring at any time, so it must never see
-    // the new index before the descriptors and the entry it covers.
-    u16 idx = q->avail.idx;
-    q->avail.ring[idx % kQueueSize] = head;
-    __sync_synchronize();
-    q->avail.idx = static_cast<u16>(idx + 1);
-    // And the new index must be visible before the device is told to look.
-    __sync_synchronize();
-    reg_write(REG_QUEUE_NOTIFY, 0);
-
-    // virtio_blk_intr clears disk_busy and wakes us under g_disk.lock, so
-    // the check and the sleep cannot straddle the wake-up.
-    while (b->disk_busy) g_disk.done_wait.wait(head);
-
-    status = *reinterpret_cast<volatile u8*>(&q->status[head]);
-    g_disk.owner[head] = nullptr;
-    free_descs_locked(d);
+// A window of up to kMaxInFlight of our requests: submit while descriptors
+// are free, otherwise wait for our oldest. With none of ours in flight,
+// submit_locked may sleep for descriptors other threads will give back.
+void virtio_blk_write_many(const u32* blocknos, u8* const* data, u32 n) {
+  u16 window[kMaxInFlight];
+  u32 sent = 0, done = 0;
+  SpinGuard g(g_disk.lock);
+  while (done < n) {
+    bool room = sent - done < kMaxInFlight && g_disk.nfree >= kDescsPerRequest;
+    if (sent < n && (room || sent == done)) {
+      window[sent % kMaxInFlight] = submit_locked(blocknos[sent], data[sent], true);
+      sent++;
+    } else {
+      finish_locked(window[done % kMaxInFlight], true);
+      done++;
+    }
   }
-  if (status != BLK_S_OK)
-    panic("virtio_blk: %s of block %u failed (status %u)", write ? "write" : "read", b->blockno,
-          status);
 }
 
 void virtio_blk_intr() {
@@ -310,9 +347,9 @@ void virtio_blk_intr() {
     __sync_synchronize();
     while (g_disk.last_used != used_idx) {
       u32 head = q->used.ring[g_disk.last_used % kQueueSize].id;
-      if (head >= kQueueSize || g_disk.owner[head] == nullptr || !g_disk.owner[head]->disk_busy)
+      if (head >= kQueueSize || !g_disk.busy[head])
         panic("virtio_blk: completion of unknown request %u", head);
-      g_disk.owner[head]->disk_busy = false;
+      g_disk.busy[head] = false;
       g_disk.done_wait.wake_key(head, 1);  // just that request's thread
       g_disk.last_used++;
     }

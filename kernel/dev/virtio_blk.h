@@ -8,4 +8,7 @@ struct Buf;
 void virtio_blk_init();
 // Read (write=false) or write one BSIZE block b->blockno; sleeps until done.
 void virtio_blk_rw(Buf* b, bool write);
+// Write n blocks, blocknos[i] from data[i], several in flight at once;
+// sleeps until all are done. The caller keeps the data unchanged meanwhile.
+void virtio_blk_write_many(const u32* blocknos, u8* const* data, u32 n);
 void virtio_blk_intr();

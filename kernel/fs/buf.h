@@ -20,8 +20,6 @@ struct Buf {
   u32 refcnt = 0;
   Buf* prev = nullptr;    // LRU list
   Buf* next = nullptr;
-  // guarded by the disk driver's lock:
-  bool disk_busy = false; // request in flight
 };
 
 void binit();

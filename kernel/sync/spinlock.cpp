@@ -28,9 +28,9 @@ void Spinlock::acquire() {
   spin_acquired_check(rank_, name_);
   // amoswap.w.aq: the acquire ordering keeps the critical section's loads and
   // stores after the lock is taken.
+  u32 spins = 0;
   while (locked_.exchange(1, std::memory_order_acquire) != 0) {
-    while (locked_.load(std::memory_order_relaxed) != 0) {
-    }
+    while (locked_.load(std::memory_order_relaxed) != 0) icount_spin_pause(&spins);
   }
   owner_ = mycpu();
 }
