@@ -292,9 +292,10 @@ u16 submit_locked(u32 blockno, u8* data, bool write) {
 // panics if the device failed it. g_disk.lock held. virtio_blk_intr clears
 // busy and wakes us under the same lock, so the check and the sleep cannot
 // straddle the wake-up.
-void finish_locked(u16 head, bool write) {
+void finish_locked(u16 head) {
   while (g_disk.busy[head]) g_disk.done_wait.wait(head);
   QueueMemory* q = g_disk.q;
+  bool write = q->header[head].type == BLK_T_OUT;
   u8 status = *reinterpret_cast<volatile u8*>(&q->status[head]);
   u32 blockno = static_cast<u32>(q->header[head].sector / kSectorsPerBlock);
   u16 d[kDescsPerRequest] = {head, q->desc[head].next, q->desc[q->desc[head].next].next};
@@ -311,7 +312,7 @@ void finish_locked(u16 head, bool write) {
 void virtio_blk_rw(Buf* b, bool write) {
   ASSERT(b->data != nullptr);
   SpinGuard g(g_disk.lock);
-  finish_locked(submit_locked(b->blockno, b->data, write), write);
+  finish_locked(submit_locked(b->blockno, b->data, write));
 }
 
 // A window of up to kMaxInFlight of our requests: submit while descriptors
@@ -327,7 +328,7 @@ void virtio_blk_write_many(const u32* blocknos, u8* const* data, u32 n) {
       window[sent % kMaxInFlight] = submit_locked(blocknos[sent], data[sent], true);
       sent++;
     } else {
-      finish_locked(window[done % kMaxInFlight], true);
+      finish_locked(window[done % kMaxInFlight]);
       done++;
     }
   }

@@ -72,7 +72,9 @@ struct Log {
   u32 n = 0;
   u32 block[LOGBLOCKS] = {};
   Buf* buf[LOGBLOCKS] = {};  // the pinned cached copy of block[i]
-  // The committing thread's lists for virtio_blk_write_many.
+  // The committing thread's lists for virtio_blk_write_many: where[i] is
+  // log block i's place in the log area, data[i] is buf[i]->data. Filled
+  // by write_log_area; install_from_cache uses data again.
   u32 where[LOGBLOCKS] = {};
   u8* data[LOGBLOCKS] = {};
 };
@@ -113,7 +115,8 @@ void write_log_area() {
 }
 
 // Step 3 after a commit: the cache still holds the newest contents of every
-// logged block, so the cached copies are written home and unpinned.
+// logged block, so the cached copies (g_log.data, from step 1) are written
+// home and unpinned.
 void install_from_cache() {
   virtio_blk_write_many(g_log.block, g_log.data, g_log.n);
   for (u32 i = 0; i < g_log.n; i++) {
