@@ -110,7 +110,7 @@ void chaos_point(ChaosPoint where) {
   Thread* t = c->thread;
   // Not again inside the yield this point makes (its own lock releases are
   // points too): that would nest yields without end.
-  bool may = t && c->noff == 1 && c->intena && c->spin_held == 0 &&
+  bool may = t && c->locks.noff == 1 && c->locks.intena && c->locks.spin_held == 0 &&
              t->state == ThreadState::Running && !t->in_chaos;
   u64 n = may ? ++t->chaos_events : 0;
   pop_off();

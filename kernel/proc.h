@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <type_traits>
 
 #include <weft/param.h>
 
@@ -141,11 +143,9 @@ struct Process {
 
 // Per-hart state, reached through the tp register.
 struct Cpu {
+  HartLocks locks;             // first: spin locks reach it through tp
   Thread* thread = nullptr;    // running thread, or nullptr in the scheduler
   Context sched_ctx;           // swtch() here to enter the scheduler
-  int noff = 0;                // push_off() depth
-  u64 spin_held = 0;           // ranks of the spin locks held (lockrank.cpp)
-  bool intena = false;         // interrupts on before the first push_off()
   int hartid = -1;
   int index = 0;               // 0 for the boot hart
   std::atomic<int> idle{0};    // waiting in wfi; wake with an IPI
@@ -153,6 +153,8 @@ struct Cpu {
   u64 fp_loaded = 0;           // fp_stamp of the FpState in the registers
   u32 asid_gen[2 * NPROC] = {};  // ASID generations this hart has flushed
 };
+
+static_assert(std::is_standard_layout_v<Cpu> && offsetof(Cpu, locks) == 0);
 
 extern Cpu g_cpus[NCPU];
 extern int g_ncpu;

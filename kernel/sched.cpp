@@ -118,14 +118,14 @@ void sched() {
   Thread* t = current();
   Cpu* c = mycpu();
   if (!t->lock.holding()) panic("sched: thread lock not held");
-  if (c->noff != 1) panic("sched: %d locks held", c->noff);
+  if (c->locks.noff != 1) panic("sched: %d locks held", c->locks.noff);
   if (t->state == ThreadState::Running) panic("sched: still running");
   if (intr_enabled()) panic("sched: interrupts on");
   if (*reinterpret_cast<u64*>(t->kstack) != KSTACK_CANARY)
     panic("sched: kernel stack overflow in tid %d", t->tid);
-  bool intena = c->intena;
+  bool intena = c->locks.intena;
   swtch(&t->ctx, &c->sched_ctx);
-  mycpu()->intena = intena;  // possibly another hart now
+  mycpu()->locks.intena = intena;  // possibly another hart now
 }
 
 void yield() {

@@ -180,7 +180,7 @@ void return_to_user() {
     CSR_SET(sstatus, SSTATUS_FS_CLEAN);
   }
   // Every early return of a system call must have released what it took.
-  if (c->spin_held) panic("returning to user with a spin lock held (tid %d)", t->tid);
+  if (c->locks.spin_held) panic("returning to user with a spin lock held (tid %d)", t->tid);
   for (u32 r = 1; r < kFirstSpinRank; r++)
     if (t->sleep_held[r])
       panic("returning to user holding a %s lock (tid %d)", rank_name(static_cast<LockRank>(r)),

@@ -1,7 +1,8 @@
 // The lock-order checks of lockrank.h.
 //
-// Spin locks are held by a hart: Cpu::spin_held has bit r set while the hart
-// holds the lock of rank r (spin classes never nest). Sleep locks are held by
+// Spin locks are held by a hart: HartLocks::spin_held (sync/spinlock.h) has
+// bit r set while the hart holds the lock of rank r (spin classes never
+// nest); Spinlock::acquire and release keep it. Sleep locks are held by
 // a thread, which may move between harts while it holds them:
 // Thread::sleep_held counts them per rank (the nestable classes may count
 // more than one).
@@ -20,11 +21,9 @@ const char* const kNames[] = {
 };
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<u32>(LockRank::Count));
 
-constexpr u64 bit(LockRank r) { return 1ull << static_cast<u32>(r); }
+constexpr u64 bit(LockRank r) { return rank_bit(r); }
 constexpr bool nestable(LockRank r) { return r == LockRank::Inode || r == LockRank::Buf; }
-
-// Bits of every rank at or above r.
-constexpr u64 at_or_above(LockRank r) { return ~0ull << static_cast<u32>(r); }
+constexpr u64 at_or_above(LockRank r) { return ranks_at_or_above(r); }
 
 // The ranks of the sleep locks the running thread holds, as a mask.
 u64 sleep_mask(const Thread* t) {
@@ -43,28 +42,23 @@ const char* highest_name(u64 mask) {
 
 const char* rank_name(LockRank r) { return kNames[static_cast<u32>(r)]; }
 
-bool spin_order_ok(LockRank r) { return (mycpu()->spin_held & at_or_above(r)) == 0; }
+bool spin_order_ok(LockRank r) { return (hart_locks()->spin_held & at_or_above(r)) == 0; }
 
 bool holding_no_spinlock() {
   push_off();
-  bool none = mycpu()->spin_held == 0;
+  bool none = hart_locks()->spin_held == 0;
   pop_off();
   return none;
 }
 
-void spin_acquired_check(LockRank r, const char* name) {
-  Cpu* c = mycpu();
-  if (c->spin_held & at_or_above(r))
-    panic("lock order: taking %s (rank %s) while holding %s", name, rank_name(r),
-          highest_name(c->spin_held));
-  c->spin_held |= bit(r);
+void spin_order_panic(LockRank r, const char* name) {
+  panic("lock order: taking %s (rank %s) while holding %s", name, rank_name(r),
+        highest_name(hart_locks()->spin_held));
 }
-
-void spin_released(LockRank r) { mycpu()->spin_held &= ~bit(r); }
 
 bool sleep_order_ok(LockRank r) {
   push_off();
-  bool ok = mycpu()->spin_held == 0;
+  bool ok = hart_locks()->spin_held == 0;
   Thread* t = mycpu()->thread;
   if (ok && t) {
     u64 above = nestable(r) ? at_or_above(r) & ~bit(r) : at_or_above(r);
@@ -77,7 +71,7 @@ bool sleep_order_ok(LockRank r) {
 void sleep_acquire_check(LockRank r, const char* name) {
   if (sleep_order_ok(r)) return;
   push_off();
-  u64 held = mycpu()->spin_held;
+  u64 held = hart_locks()->spin_held;
   if (mycpu()->thread) held |= sleep_mask(mycpu()->thread);
   pop_off();
   panic("lock order: taking sleep lock %s (rank %s) while holding %s", name, rank_name(r),

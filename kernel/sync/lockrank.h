@@ -9,7 +9,8 @@
 // its members (an inode's parent before the inode, for example); that
 // order is not checked here.
 //
-// The checks cost a few instructions per acquire and run in every build:
+// The checks cost a few instructions per acquire (the spin-lock ones are
+// inline in Spinlock::acquire) and run in every build:
 // a wrong order panics at once, naming both locks, instead of deadlocking
 // some day on some other machine.
 #pragma once
@@ -57,12 +58,17 @@ constexpr bool is_sleep_rank(LockRank r) { return static_cast<u32>(r) < kFirstSp
 
 const char* rank_name(LockRank r);
 
+// The bit of rank r in a mask of ranks, and the bits of every rank at or
+// above r.
+constexpr u64 rank_bit(LockRank r) { return 1ull << static_cast<u32>(r); }
+constexpr u64 ranks_at_or_above(LockRank r) { return ~0ull << static_cast<u32>(r); }
+
 // Called by Spinlock and SleepLock. The *_ok forms only answer; the others
 // panic on a violation (before spinning or sleeping) and record the lock.
+// Spinlock keeps its hart's mask of held ranks itself (spinlock.h).
 bool spin_order_ok(LockRank r);
 bool sleep_order_ok(LockRank r);
-void spin_acquired_check(LockRank r, const char* name);
-void spin_released(LockRank r);
+[[noreturn]] void spin_order_panic(LockRank r, const char* name);
 void sleep_acquire_check(LockRank r, const char* name);
 void sleep_acquired(LockRank r);
 void sleep_released(LockRank r);
