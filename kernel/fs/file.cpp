@@ -6,6 +6,11 @@
 // reference under the table's lock and the call works with that, so another
 // thread closing the fd meanwhile only drops the table's reference and the
 // File stays alive until the call lets go of it.
+//
+// The count is atomic. Whoever drops it to 0 held the last reference, so
+// nobody else can reach the File any more: it copies out what must be
+// released before dropping (the fields are constant while the count is
+// above 0), and the slot is free for file_alloc the moment the count is 0.
 #include "fs/file.h"
 
 #include <weft/fs.h>
@@ -48,7 +53,7 @@ void file_init() {
 int open_file_count() {
   SpinGuard g(g_ftable.lock);
   int n = 0;
-  for (File& f : g_ftable.files) n += f.ref > 0;
+  for (File& f : g_ftable.files) n += f.ref.load() > 0;
   return n;
 }
 
@@ -56,8 +61,10 @@ FileRef file_alloc() {
   if (inject_failure(AllocSite::File)) return FileRef();
   SpinGuard g(g_ftable.lock);
   for (File& f : g_ftable.files) {
-    if (f.ref == 0) {
-      f.ref = 1;
+    // Acquire: the last holder's reads of the old contents come before
+    // these writes.
+    if (f.ref.load(std::memory_order_acquire) == 0) {
+      f.ref.store(1, std::memory_order_relaxed);
       f.type = File::Type::None;
       f.readable = f.writable = false;
       f.major = 0;
@@ -71,31 +78,23 @@ FileRef file_alloc() {
 }
 
 File* file_dup(File* f) {
-  SpinGuard g(g_ftable.lock);
-  ASSERT(f->ref > 0);
-  f->ref++;
+  int before = f->ref.fetch_add(1, std::memory_order_relaxed);
+  ASSERT(before > 0);
   return f;
 }
 
 void file_close(File* f) {
-  File::Type type;
-  Pipe* pipe;
-  Inode* ip;
-  bool writable;
-  {
-    SpinGuard g(g_ftable.lock);
-    ASSERT(f->ref > 0);
-    if (--f->ref > 0) return;
-    // Last reference: take what needs releasing, free the slot, and do the
-    // releasing (which may sleep) after the lock.
-    type = f->type;
-    pipe = f->pipe;
-    ip = f->ip;
-    writable = f->writable;
-    f->type = File::Type::None;
-    f->pipe = nullptr;
-    f->ip = nullptr;
-  }
+  // What needs releasing if this is the last reference: read while we
+  // still hold one (after the drop, file_alloc may reuse the slot).
+  File::Type type = f->type;
+  Pipe* pipe = f->pipe;
+  Inode* ip = f->ip;
+  bool writable = f->writable;
+  // Release: those reads come before the slot's reuse.
+  int before = f->ref.fetch_sub(1, std::memory_order_acq_rel);
+  ASSERT(before > 0);
+  if (before > 1) return;
+  // That was the last reference: release what it held (this may sleep).
   switch (type) {
     case File::Type::Pipe:
       pipe_close(pipe, writable);

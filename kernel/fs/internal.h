@@ -17,7 +17,6 @@
 //            buffer-cache lock, the disk lock
 //
 //   Process::cwd_lock -> g_itable.lock   (idup of the cwd)
-//   FdTable::lock     -> g_ftable.lock   (file_dup under the table lock)
 //   Pipe::lock        -> AddressSpace::lock_ (copying straight to or from
 //                                            the ring; the copy never sleeps)
 //
@@ -25,6 +24,8 @@
 // readers, the log's begin_op queue, ...) and are woken under that
 // object's lock, which comes before Thread::lock in the order.
 #pragma once
+
+#include <atomic>
 
 #include <stat.h>
 #include <weft/fs.h>
@@ -120,8 +121,11 @@ Result<Inode*> nameiparent(const char* path, char* name);
 // process) that dup/fork/clone copied from it.
 struct File {
   enum class Type : u8 { None, Pipe, Inode, Device };
-  // guarded by g_ftable.lock:
-  int ref = 0;
+  // References (fd table entries, FileRefs). Atomic, so that taking and
+  // dropping one (twice per read or write) needs no lock: it goes up only
+  // from a reference someone holds, and from 0 to 1 only in file_alloc,
+  // under g_ftable.lock, which is all that lock guards.
+  std::atomic<int> ref{0};
   // set before the file is installed in an fd table, constant while ref > 0:
   Type type = Type::None;
   bool readable = false;

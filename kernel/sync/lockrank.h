@@ -39,7 +39,7 @@ enum class LockRank : u8 {
   Bcache,       // the buffer cache's list
   Disk,         // the virtio queue
   FdTable,      // a process's fd table
-  Ftable,       // the open-file table (file_dup under an fd table)
+  Ftable,       // the open-file table's free slots (file_alloc)
   Cwd,          // Process::cwd_lock
   Itable,       // the inode cache (idup of the cwd)
   SleepState,   // the spin lock inside every SleepLock
