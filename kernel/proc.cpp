@@ -292,12 +292,6 @@ void user_init() {
   start_thread(t);
 }
 
-bool killed(Process* p) {
-  if (p->killed.load()) return true;
-  Thread* t = current();
-  return t && t->proc == p && t->killed.load();
-}
-
 int fork() {
   Process* p = myproc();
   if (killed(p)) return -1;

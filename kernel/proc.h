@@ -205,7 +205,12 @@ int wait(u64 status_addr);                 // reaps children not sharing our spa
 int join(u64 stack_addr);                  // reaps clones sharing our space
 int kill(int pid);
 // Should the current thread of p stop what it waits for and end?
-bool killed(Process* p);
+// Inline: every system call asks at least twice (trap entry and exit).
+inline bool killed(Process* p) {
+  if (p->killed.load()) return true;
+  Thread* t = current();
+  return t && t->proc == p && t->killed.load();
+}
 inline bool must_end(Thread* t) { return t->proc->killed.load() || t->killed.load(); }
 
 // Threads (proc.cpp)

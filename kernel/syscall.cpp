@@ -7,18 +7,7 @@
 #include "syscalls/syscalls.h"
 #include "uaccess.h"
 
-u64 arg_raw(int n) {
-  const TrapFrame& tf = current()->tf;
-  switch (n) {
-    case 0: return tf.a0;
-    case 1: return tf.a1;
-    case 2: return tf.a2;
-    case 3: return tf.a3;
-    case 4: return tf.a4;
-    case 5: return tf.a5;
-  }
-  panic("arg_raw: bad argument index %d", n);
-}
+void arg_index_panic(int n) { panic("arg_raw: bad argument index %d", n); }
 
 Result<size_t> arg_str(int n, char* buf, size_t max) {
   return copy_in_str(buf, arg_raw(n), max);
