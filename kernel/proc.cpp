@@ -49,6 +49,7 @@ Thread* alloc_thread(Process* p, int tid) {
   memset(&t->ctx, 0, sizeof(t->ctx));
   memset(&t->fp, 0, sizeof(t->fp));
   memset(t->sleep_held, 0, sizeof(t->sleep_held));
+  t->sleep_ranks = 0;
   t->fp_stamp = new_fp_stamp();
   t->tf.kernel_sp = reinterpret_cast<u64>(kstack) + PGSIZE;
   t->ctx.ra = reinterpret_cast<u64>(thread_start);

@@ -79,6 +79,7 @@ struct Thread {
   FpState fp;
   u64 fp_stamp = 0;  // names the version of fp; see Cpu::fp_loaded
   u8 sleep_held[kFirstSpinRank] = {};  // sleep locks held, per rank (sync/lockrank.cpp)
+  u32 sleep_ranks = 0;  // bit r set while sleep_held[r] > 0: one test for the order
   u64 chaos_events = 0;  // schedule-chaos points passed (inject.cpp)
   bool in_chaos = false;  // inside a chaos yield
   ListNode runq_node;   // guarded by the run-queue lock

@@ -140,11 +140,12 @@ static bool cow_write(Process* p, u64 va) {
 
 extern "C" void user_trap(TrapFrame* tf) {
   u64 cause = CSR_READ(scause);
-  save_user_fp(current());
-  Process* p = myproc();
+  Thread* t = current();
+  save_user_fp(t);
+  Process* p = t->proc;
   if (cause == EXC_ECALL_U) {
     tf->epc += 4;  // return past the ecall
-    if (killed(p)) thread_exit(-1);
+    if (must_end(t)) thread_exit(-1);
     intr_on();
     syscall();
     if (g_chaos_on) chaos_point(ChaosPoint::SyscallReturn);
@@ -163,7 +164,7 @@ extern "C" void user_trap(TrapFrame* tf) {
       thread_exit(-1);
     }
   }
-  if (killed(p)) thread_exit(-1);
+  if (must_end(t)) thread_exit(-1);
   return_to_user();
 }
 
@@ -181,10 +182,12 @@ void return_to_user() {
   }
   // Every early return of a system call must have released what it took.
   if (c->locks.spin_held) panic("returning to user with a spin lock held (tid %d)", t->tid);
-  for (u32 r = 1; r < kFirstSpinRank; r++)
-    if (t->sleep_held[r])
-      panic("returning to user holding a %s lock (tid %d)", rank_name(static_cast<LockRank>(r)),
-            t->tid);
+  if (t->sleep_ranks) {
+    for (u32 r = 1; r < kFirstSpinRank; r++)
+      if (t->sleep_held[r])
+        panic("returning to user holding a %s lock (tid %d)",
+              rank_name(static_cast<LockRank>(r)), t->tid);
+  }
   t->tf.kernel_tp = read_tp();
   // sret goes to user mode (SPP = 0) with interrupts on (SPIE = 1).
   CSR_CLEAR(sstatus, SSTATUS_SPP);

@@ -5,7 +5,8 @@
 // nest); Spinlock::acquire and release keep it. Sleep locks are held by
 // a thread, which may move between harts while it holds them:
 // Thread::sleep_held counts them per rank (the nestable classes may count
-// more than one).
+// more than one), and Thread::sleep_ranks has the bit of every rank whose
+// count is above 0, so that a check is one test, not a loop.
 #include "sync/lockrank.h"
 
 #include "lib/kprintf.h"
@@ -25,13 +26,8 @@ constexpr u64 bit(LockRank r) { return rank_bit(r); }
 constexpr bool nestable(LockRank r) { return r == LockRank::Inode || r == LockRank::Buf; }
 constexpr u64 at_or_above(LockRank r) { return ranks_at_or_above(r); }
 
-// The ranks of the sleep locks the running thread holds, as a mask.
-u64 sleep_mask(const Thread* t) {
-  u64 m = 0;
-  for (u32 r = 1; r < kFirstSpinRank; r++)
-    if (t->sleep_held[r]) m |= 1ull << r;
-  return m;
-}
+// The ranks of the sleep locks the thread holds, as a mask.
+u64 sleep_mask(const Thread* t) { return t->sleep_ranks; }
 
 const char* highest_name(u64 mask) {
   for (int r = static_cast<int>(LockRank::Count) - 1; r > 0; r--)
@@ -56,15 +52,17 @@ void spin_order_panic(LockRank r, const char* name) {
         highest_name(hart_locks()->spin_held));
 }
 
+// Interrupts stay off while the hart's state is read: a preemption between
+// reading tp and reading through it would read another hart's locks.
 bool sleep_order_ok(LockRank r) {
-  push_off();
-  bool ok = hart_locks()->spin_held == 0;
-  Thread* t = mycpu()->thread;
-  if (ok && t) {
+  bool on = intr_save_off();
+  Cpu* c = mycpu();
+  bool ok = c->locks.spin_held == 0;
+  if (ok && c->thread) {
     u64 above = nestable(r) ? at_or_above(r) & ~bit(r) : at_or_above(r);
-    ok = (sleep_mask(t) & above) == 0;
+    ok = (sleep_mask(c->thread) & above) == 0;
   }
-  pop_off();
+  intr_restore(on);
   return ok;
 }
 
@@ -82,13 +80,16 @@ void sleep_acquire_check(LockRank r, const char* name) {
 // with no thread to charge them to; nothing can sleep then, so nothing is
 // recorded.
 void sleep_acquired(LockRank r) {
-  if (Thread* t = current()) t->sleep_held[static_cast<u32>(r)]++;
+  if (Thread* t = current()) {
+    t->sleep_held[static_cast<u32>(r)]++;
+    t->sleep_ranks |= bit(r);
+  }
 }
 
 void sleep_released(LockRank r) {
   if (Thread* t = current()) {
     u8& n = t->sleep_held[static_cast<u32>(r)];
     if (n == 0) panic("lock order: releasing an unheld %s", rank_name(r));
-    n--;
+    if (--n == 0) t->sleep_ranks &= ~bit(r);
   }
 }

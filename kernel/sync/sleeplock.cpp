@@ -6,11 +6,11 @@
 void SleepLock::acquire() {
   sleep_acquire_check(rank_, name_);
   if (g_chaos_on) chaos_point(ChaosPoint::SleepLock);
+  Thread* t = current();
   {
     SpinGuard g(lk_);
     while (locked_) waiters_.wait();
     locked_ = true;
-    Thread* t = current();
     holder_ = t ? t->tid : -1;
   }
   sleep_acquired(rank_);
@@ -37,7 +37,7 @@ void SleepLock::release() {
   SpinGuard g(lk_);
   locked_ = false;
   holder_ = 0;
-  waiters_.wake(1);
+  if (!waiters_.empty()) waiters_.wake(1);
 }
 
 bool SleepLock::holding() {
