@@ -9,8 +9,8 @@
 // running instead, this hart's timer fires a little later (kNudge) and, if
 // the thread still waits, wakes an idle hart, which steals it. A hart with
 // an empty queue steals before it idles, and at each tick a hart takes a
-// thread from a queue two longer than its own, so that CPU-bound threads
-// spread over the harts.
+// thread from a queue longer than its own and runs it, so that CPU-bound
+// threads spread over the harts and take turns on all of them.
 //
 // A thread switches away only while holding its own Thread::lock (and no
 // other lock), and the scheduler that switched to it releases that lock; so
@@ -115,7 +115,7 @@ bool nudge() {
 
 void balance_tick() {
   Cpu* c = mycpu();
-  if (Thread* t = steal(c, c->queued.load() + 2)) enqueue(c, t, false);
+  if (Thread* t = steal(c, c->queued.load() + 1)) enqueue(c, t, false);
 }
 
 void wake_idle_hart() {
