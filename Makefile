@@ -6,7 +6,8 @@
 #   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
 #   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
-#                      instructions, exact and repeatable)
+#                      instructions, exact and repeatable; ROUNDS=N: medians
+#                      of N boots each)
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
@@ -148,8 +149,9 @@ crashtest: all $(B)/fsck
 
 # Per-operation costs side by side, written to build/bench/ (tools/bench.py).
 BENCH_CPUS ?= 1,2
+ROUNDS ?= 1
 bench: all
-	python3 tools/bench.py --cpus $(BENCH_CPUS) $(if $(ICOUNT),--icount)
+	python3 tools/bench.py --cpus $(BENCH_CPUS) --rounds $(ROUNDS) $(if $(ICOUNT),--icount)
 
 clean:
 	rm -rf $(B)

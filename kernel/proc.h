@@ -23,6 +23,7 @@ class AddressSpace;
 struct File;
 struct Inode;
 struct Process;
+struct Cpu;
 
 extern Spinlock g_wait_lock;  // guards parent/children links; wait() sleeps on them
 
@@ -82,7 +83,9 @@ struct Thread {
   u32 sleep_ranks = 0;  // bit r set while sleep_held[r] > 0: one test for the order
   u64 chaos_events = 0;  // schedule-chaos points passed (inject.cpp)
   bool in_chaos = false;  // inside a chaos yield
-  ListNode runq_node;   // guarded by the run-queue lock
+  ListNode runq_node;   // guarded by the run-queue lock of the hart in rq
+  // Whose run queue holds it, or nullptr; written under that queue's lock.
+  std::atomic<Cpu*> rq{nullptr};
   ListNode proc_node;   // guarded by proc->lock: Process::threads
   ListNode id_node;     // guarded by the id lock: the tid table, free slots
 };
@@ -150,6 +153,13 @@ struct Cpu {
   int hartid = -1;
   int index = 0;               // 0 for the boot hart
   std::atomic<int> idle{0};    // waiting in wfi; wake with an IPI
+  // Threads ready to run here (sched.cpp); other harts may steal them.
+  Spinlock runq_lock{"runq", LockRank::Runq};
+  IntrusiveList<Thread, &Thread::runq_node> runq;  // guarded by runq_lock
+  std::atomic<int> queued{0};  // runq's length, read without the lock
+  // Owned by this hart, with interrupts off:
+  bool nudge_armed = false;    // the timer fires early to share the queue
+  u64 next_tick = 0;           // time CSR value of this hart's next tick
   AddressSpace* as = nullptr;  // what satp points at (nullptr: kernel table)
   u64 fp_loaded = 0;           // fp_stamp of the FpState in the registers
   u32 asid_gen[2 * NPROC] = {};  // ASID generations this hart has flushed
@@ -184,6 +194,11 @@ void make_runnable_locked(Thread* t);  // caller holds t->lock
 // it notices. Caller holds t->lock.
 void wake_to_end_locked(Thread* t);
 void wake_idle_hart();         // IPI some idle hart if there is one
+// The timer interrupt: nudge() wakes idle harts for threads still queued
+// here since an early timer was armed (false if none was); balance_tick()
+// at each tick evens out the queues.
+bool nudge();
+void balance_tick();
 int yield_to(int tid);         // directed yield; -1 if no such thread here
 
 // For QEMU's -icount mode ("icount" on the command line, docs/design.md,
@@ -271,5 +286,6 @@ extern "C" void fp_restore(const FpState* s);
 [[noreturn]] void return_to_user();
 void trap_init_hart();         // stvec, interrupt enables, first timer
 void set_next_timer();
+void set_timer_at(u64 time);   // the next timer interrupt at this time CSR value
 extern u64 g_tick_interval;    // in `time` units (10 MHz)
 u64 new_fp_stamp();

@@ -1,11 +1,23 @@
-// The scheduler: one run queue of threads shared by every hart, and idle
-// harts that wait in wfi. Waiting for something is sync/waitqueue's job.
+// The scheduler: a run queue per hart, idle harts that wait in wfi, and
+// stealing. Waiting for something is sync/waitqueue's job.
+//
+// A thread made runnable goes to the queue of the hart that makes it so.
+// Most wake-ups come from a thread about to block or end (a pipe write then
+// a read, exit waking the parent, texit waking a joiner, a lock handed on):
+// this hart then runs the woken thread itself, with no IPI to a sleeping
+// hart and with its data still in this hart's caches. If the waker keeps
+// running instead, this hart's timer fires a little later (kNudge) and, if
+// the thread still waits, wakes an idle hart, which steals it. A hart with
+// an empty queue steals before it idles, and at each tick a hart takes a
+// thread from a queue longer than its own and runs it, so that CPU-bound
+// threads spread over the harts and take turns on all of them.
 //
 // A thread switches away only while holding its own Thread::lock (and no
 // other lock), and the scheduler that switched to it releases that lock; so
 // the lock is held across swtch() and no other hart can run the thread
 // until its registers are saved. A thread picked up again on another hart
-// releases the lock from there.
+// releases the lock from there. Run-queue locks are never nested: a steal
+// holds only the victim's.
 #include "arch/riscv64/sbi.h"
 #include "kalloc.h"
 #include "lib/kprintf.h"
@@ -16,32 +28,95 @@ Cpu g_cpus[NCPU];
 int g_ncpu = 0;
 
 namespace {
-Spinlock g_runq_lock{"runq", LockRank::Runq};
-IntrusiveList<Thread, &Thread::runq_node> g_runq;  // guarded by g_runq_lock
+// How long a woken thread may wait in a busy hart's queue before an idle
+// hart is asked to take it: 100 us of the time CSR (10 MHz). Far longer
+// than a system call, far shorter than a tick.
+constexpr u64 kNudge = 1000;
 
-void runq_push(Thread* t) {
-  SpinGuard g(g_runq_lock);
-  g_runq.push_back(t);
+std::atomic<int> g_idle_harts{0};  // harts in idle(); a hint
+
+void enqueue(Cpu* c, Thread* t, bool front) {
+  SpinGuard g(c->runq_lock);
+  if (front)
+    c->runq.push_front(t);
+  else
+    c->runq.push_back(t);
+  t->rq = c;
+  c->queued.fetch_add(1);
+}
+
+Thread* take_from(Cpu* c) {
+  if (c->queued.load() == 0) return nullptr;  // no lock for an empty look
+  SpinGuard g(c->runq_lock);
+  Thread* t = c->runq.pop_front();
+  if (t) {
+    t->rq = nullptr;
+    c->queued.fetch_sub(1);
+  }
+  return t;
+}
+
+// A thread from another hart's queue: the first with at least `min` queued.
+Thread* steal(Cpu* me, int min) {
+  for (int i = 1; i < g_ncpu; i++) {
+    Cpu* c = &g_cpus[(me->index + i) % g_ncpu];
+    if (c->queued.load() >= min)
+      if (Thread* t = take_from(c)) return t;
+  }
+  return nullptr;
+}
+
+bool any_queued() {
+  for (int i = 0; i < g_ncpu; i++)
+    if (g_cpus[i].queued.load() > 0) return true;
+  return false;
 }
 
 // Nothing to run: sleep until an interrupt. wfi is executed with interrupts
-// off so that an IPI arriving between the queue check and the wfi still
-// ends the wait (wfi wakes on a pending interrupt whatever sstatus.SIE is).
+// off so that an IPI arriving between the last look and the wfi still ends
+// the wait (wfi wakes on a pending interrupt whatever sstatus.SIE is).
+// idle and g_idle_harts are set before the look, and an enqueuer looks at
+// g_idle_harts after its enqueue: one of the two sees the other.
 void idle(Cpu* c) {
   // Let go of the last address space: it may be freed while we sleep.
   vm_switch_to(nullptr);
   c->idle.store(1);
-  bool empty;
-  {
-    SpinGuard g(g_runq_lock);
-    empty = g_runq.empty();
-  }
-  if (empty) asm volatile("wfi");
+  g_idle_harts.fetch_add(1);
+  if (!any_queued()) asm volatile("wfi");
+  g_idle_harts.fetch_sub(1);
   c->idle.store(0);
   intr_on();  // take the interrupt that woke us
   intr_off();
 }
+
+// In kNudge, the timer interrupt checks whether the queue still waits
+// (nudge()). Interrupts are off here (a spin lock is held).
+void arm_nudge(Cpu* c) {
+  if (c->nudge_armed || g_idle_harts.load() == 0) return;
+  c->nudge_armed = true;
+  u64 when = read_time() + kNudge;
+  if (when < c->next_tick) set_timer_at(when);
+}
+
+// This hart took its queued threads itself: no early interrupt is needed.
+void disarm_nudge(Cpu* c) {
+  c->nudge_armed = false;
+  set_timer_at(c->next_tick);
+}
 }  // namespace
+
+bool nudge() {
+  Cpu* c = mycpu();
+  if (!c->nudge_armed) return false;
+  c->nudge_armed = false;
+  for (int n = c->queued.load(); n > 0; n--) wake_idle_hart();
+  return true;
+}
+
+void balance_tick() {
+  Cpu* c = mycpu();
+  if (Thread* t = steal(c, c->queued.load() + 1)) enqueue(c, t, false);
+}
 
 void wake_idle_hart() {
   Cpu* me = mycpu();
@@ -79,19 +154,18 @@ void icount_handover() {
 
 void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
-  runq_push(t);
-  wake_idle_hart();
+  Cpu* c = mycpu();
+  enqueue(c, t, false);
+  if (c->thread) arm_nudge(c);  // (an idle hart's scheduler runs it next)
 }
 
 void scheduler() {
   Cpu* c = mycpu();
   intr_off();
   for (;;) {
-    Thread* t;
-    {
-      SpinGuard g(g_runq_lock);
-      t = g_runq.pop_front();
-    }
+    Thread* t = take_from(c);
+    if (c->nudge_armed && c->queued.load() == 0) disarm_nudge(c);
+    if (!t) t = steal(c, 1);
     if (!t) {
       idle(c);
       continue;
@@ -129,15 +203,15 @@ void sched() {
 }
 
 void yield() {
-  {
-    // Nobody else wants a hart: keep running, no switch.
-    SpinGuard g(g_runq_lock);
-    if (g_runq.empty()) return;
-  }
+  // Nobody else waits for this hart: keep running, no switch.
+  bool on = intr_save_off();
+  bool alone = mycpu()->queued.load() == 0;
+  intr_restore(on);
+  if (alone) return;
   Thread* t = current();
   t->lock.acquire();
   t->state = ThreadState::Runnable;
-  runq_push(t);
+  enqueue(mycpu(), t, false);
   sched();
   t->lock.release();
 }
@@ -147,8 +221,7 @@ void wake_to_end_locked(Thread* t) {
 }
 
 // yield(tid): move a runnable target of the caller's own process to the
-// head of the run queue, then give up the hart; the next free hart (likely
-// this one) runs it.
+// head of this hart's queue, then give up the hart, which runs it next.
 int yield_to(int tid) {
   Thread* me = current();
   if (tid >= 0 && tid != me->tid) {
@@ -156,14 +229,21 @@ int yield_to(int tid) {
     Thread* t = find_thread_locked(tid);
     if (!t || t->proc != me->proc) return -1;
     SpinGuard g(t->lock);
-    if (t->state == ThreadState::Runnable) {
-      SpinGuard q(g_runq_lock);
-      // Runnable but already popped by a scheduler that is about to run
-      // it: not in the queue, leave it alone.
-      if (t->runq_node.linked()) {
-        g_runq.remove(t);
-        g_runq.push_front(t);
+    // Runnable but in no queue: a scheduler popped it and is about to run
+    // it; leave it alone.
+    Cpu* q = t->rq.load();
+    if (t->state == ThreadState::Runnable && q) {
+      bool moved = false;
+      {
+        SpinGuard rq(q->runq_lock);
+        if (t->rq.load() == q) {
+          q->runq.remove(t);
+          q->queued.fetch_sub(1);
+          t->rq = nullptr;
+          moved = true;
+        }
       }
+      if (moved) enqueue(mycpu(), t, true);
     }
   }
   yield();

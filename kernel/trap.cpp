@@ -35,8 +35,14 @@ enum class Irq { None, Timer, Other };
 Irq handle_interrupt(u64 cause) {
   switch (cause & ~SCAUSE_INTR) {
     case IRQ_S_TIMER:
+      // An early interrupt for a nudge (sched.cpp), or the tick.
+      if (nudge() && read_time() < mycpu()->next_tick) {
+        set_timer_at(mycpu()->next_tick);
+        return Irq::Other;
+      }
       set_next_timer();
       clock_tick();
+      balance_tick();
       icount_handover();
       return Irq::Timer;
     case IRQ_S_SOFT:
@@ -101,8 +107,12 @@ bool sleep_until_tick(u64 until) {
 // The next tick boundary, so that every hart's timer fires together and a
 // deadline (always a boundary) is seen at once.
 void set_next_timer() {
-  asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(tick_time(ticks_now() + 1)));
+  Cpu* c = mycpu();
+  c->next_tick = tick_time(ticks_now() + 1);
+  set_timer_at(c->next_tick);
 }
+
+void set_timer_at(u64 time) { asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(time)); }
 
 u64 new_fp_stamp() { return g_fp_stamps.fetch_add(1) + 1; }
 

@@ -14,6 +14,10 @@ only on CPUS=1. Without it the
 figures are wall time and move with the host's load; compare columns of one
 run, not runs of different days.
 
+With --rounds N (make bench ROUNDS=N) every hart count is booted N times,
+the counts taking turns, and each figure is the median of its N: a noisy
+host then moves the table less.
+
 Writes build/bench/bench[-icount].csv (mode, cpus, operation, value, unit)
 and build/bench/bench[-icount].svg, a chart of each operation's cost per
 hart count."""
@@ -22,6 +26,7 @@ import argparse
 import csv
 import os
 import re
+import statistics
 import sys
 
 from weftqemu import BUILD, Guest, qemu_cmd
@@ -129,6 +134,8 @@ def main():
                     help="count instructions instead of wall time")
     ap.add_argument("--timeout", type=int, default=1800,
                     help="seconds for each program to finish")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="boots per hart count; figures are the medians")
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
     a = ap.parse_args()
     cpus_list = [int(c) for c in a.cpus.split(",")]
@@ -136,15 +143,18 @@ def main():
     name = "bench-icount" if a.icount else "bench"
     mode = "instructions" if a.icount else "wall"
 
-    table, ops = {}, []
-    for c in cpus_list:
-        print(f"bench: CPUS={c}{' (icount)' if a.icount else ''} ...",
-              flush=True)
-        with open(os.path.join(a.out, f"{name}-cpus{c}.log"), "wb") as log:
-            for op, v, unit in run_guest(c, a.icount, a.timeout, log):
-                table[(c, op)] = v
-                if (op, unit) not in ops:
-                    ops.append((op, unit))
+    samples, ops = {}, []
+    for r in range(a.rounds):
+        for c in cpus_list:
+            print(f"bench: CPUS={c}{' (icount)' if a.icount else ''}"
+                  f"{f' round {r + 1}' if a.rounds > 1 else ''} ...",
+                  flush=True)
+            with open(os.path.join(a.out, f"{name}-cpus{c}.log"), "wb") as log:
+                for op, v, unit in run_guest(c, a.icount, a.timeout, log):
+                    samples.setdefault((c, op), []).append(v)
+                    if (op, unit) not in ops:
+                        ops.append((op, unit))
+    table = {k: statistics.median_low(v) for k, v in samples.items()}
 
     with open(os.path.join(a.out, name + ".csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -172,6 +182,11 @@ def main():
                 ratios.append(f"{b / v:.2f}x" if v else "-")
         label = op + (f" ({unit_word})" if unit == "ns" else "")
         print(f"| {label} | " + " | ".join(cells + ratios) + " |")
+    one, two = "compute, 1 thread", "compute, 2 threads"
+    for c in cpus_list:
+        if table.get((c, one)) and table.get((c, two)):
+            print(f"\nCPUS={c}: two threads did the work of one "
+                  f"{table[(c, one)] / table[(c, two)]:.2f}x as fast")
     if a.icount:
         print("\n(The MiB/s rates include disk waits, which -icount does not "
               "count exactly:\n the disk answers in host time. Compare them "

@@ -136,6 +136,49 @@ static void clone_body(void *arg) {
   exit(0);
 }
 
+// CPU-bound work: xorshift rounds, about eight instructions each.
+static unsigned long compute(unsigned long rounds) {
+  unsigned long x = 88172645463325252ul;
+  for (unsigned long i = 0; i < rounds; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  return x;
+}
+
+#define ROUNDS 4000000ul
+static volatile unsigned long sink;
+static int half_done;
+static void half_body(void *arg) {
+  sink = compute((unsigned long)arg);
+  texit(&half_done, 1);
+}
+
+// The same work done by one thread, then split between two threads of the
+// process: on two harts the pair should take about half as long (the
+// scheduler has to spread them; the new thread starts in this hart's queue).
+static void bench_parallel(void) {
+  char *stack = malloc(PGSIZE);
+  unsigned long t0 = rdtime();
+  sink = compute(2 * ROUNDS);
+  unsigned long one = rdtime() - t0;
+  half_done = 0;
+  t0 = rdtime();
+  if (tspawn(stack + PGSIZE, half_body, (void *)ROUNDS) < 0) {
+    printf("bench: tspawn failed\n");
+    exit(1);
+  }
+  sink = compute(ROUNDS);
+  while (half_done == 0) futex_wait(&half_done, 0);
+  unsigned long two = rdtime() - t0;
+  report_op("compute, 1 thread", one, 1);
+  report_op("compute, 2 threads", two, 1);
+  printf("%-26s %9lu.%02lux\n", "2-thread speedup", one / two, one * 100 / two % 100);
+  yield(-1);  // let the helper leave its hart before its stack goes
+  free(stack);
+}
+
 static void bench_clone(void) {
   int n = 500;
   char *raw = malloc(2 * PGSIZE);
@@ -206,6 +249,7 @@ int main(int argc, char **argv) {
   bench_exec();
   bench_pipe();
   bench_sbrk();
+  bench_parallel();
   bench_file();
   return 0;
 }
