@@ -243,7 +243,7 @@ static void test_bad_pids(void) {
 }
 
 // --- (d) a killed process makes no more processes or threads.
-static int d_ready[2];
+static int d_ready[2];  // a pipe per round; the child writes when it is busy
 static int d_count;
 
 static void d_spawned(void *arg) {
@@ -283,9 +283,9 @@ static int others_named_like_us(void) {
 
 #define D_ROUNDS 5
 static void test_killed_makes_nothing(void) {
-  ASSERT_EQ(pipe(d_ready), 0, "pipe");
   int bad_kill = 0, bad_status = 0, hung = 0, left = 0;
   for (int r = 0; r < D_ROUNDS; r++) {
+    ASSERT_EQ(pipe(d_ready), 0, "pipe");
     int pid = fork();
     if (pid == 0) {
       close(d_ready[0]);
@@ -294,11 +294,18 @@ static void test_killed_makes_nothing(void) {
       d_maker(0);
     }
     if (pid < 0) {
+      close(d_ready[0]);
+      close(d_ready[1]);
       hung++;
       break;
     }
+    // Only the child writes: if it ends early (an injected allocation
+    // failure, say), the read sees end-of-file instead of waiting forever
+    // for our own copy of the write end.
+    close(d_ready[1]);
     char c;
     read(d_ready[0], &c, 1);
+    close(d_ready[0]);
     sleep(1 + r);
     if (kill(pid) != 0)
       bad_kill++;
