@@ -86,6 +86,7 @@ struct Thread {
   ListNode runq_node;   // guarded by the run-queue lock of the hart in rq
   // Whose run queue holds it, or nullptr; written under that queue's lock.
   std::atomic<Cpu*> rq{nullptr};
+  u64 queued_at = 0;    // time CSR value when queued: set before it joins, read under the lock
   ListNode proc_node;   // guarded by proc->lock: Process::threads
   ListNode id_node;     // guarded by the id lock: the tid table, free slots
 };

@@ -6,8 +6,9 @@
 // a read, exit waking the parent, texit waking a joiner, a lock handed on):
 // this hart then runs the woken thread itself, with no IPI to a sleeping
 // hart and with its data still in this hart's caches. If the waker keeps
-// running instead, this hart's timer fires a little later (kNudge) and, if
-// the thread still waits, wakes an idle hart, which steals it. A hart with
+// running instead, the thread would wait for the tick while another hart
+// idles; so this hart's timer also fires early, and a thread that has
+// waited kNudge by then gets an idle hart, which steals it. A hart with
 // an empty queue steals before it idles, and at each tick a hart takes a
 // thread from a queue longer than its own and runs it, so that CPU-bound
 // threads spread over the harts and take turns on all of them.
@@ -29,13 +30,17 @@ int g_ncpu = 0;
 
 namespace {
 // How long a woken thread may wait in a busy hart's queue before an idle
-// hart is asked to take it: 100 us of the time CSR (10 MHz). Far longer
-// than a system call, far shorter than a tick.
-constexpr u64 kNudge = 1000;
+// hart is asked to take it: 500 us of the time CSR (10 MHz). Far longer
+// than a system call, far shorter than a tick (10 ms). Each early timer
+// costs an interrupt and, under QEMU, a host timer update, so the timer is
+// armed at most once per kNudge and never taken back: a hart that woke
+// and ran hundreds of threads in that time paid for one early interrupt.
+constexpr u64 kNudge = 5000;
 
 std::atomic<int> g_idle_harts{0};  // harts in idle(); a hint
 
 void enqueue(Cpu* c, Thread* t, bool front) {
+  t->queued_at = read_time();
   SpinGuard g(c->runq_lock);
   if (front)
     c->runq.push_front(t);
@@ -89,19 +94,11 @@ void idle(Cpu* c) {
   intr_off();
 }
 
-// In kNudge, the timer interrupt checks whether the queue still waits
-// (nudge()). Interrupts are off here (a spin lock is held).
-void arm_nudge(Cpu* c) {
+// The timer interrupt at `when` calls nudge(). Interrupts are off here.
+void arm_nudge(Cpu* c, u64 when) {
   if (c->nudge_armed || g_idle_harts.load() == 0) return;
   c->nudge_armed = true;
-  u64 when = read_time() + kNudge;
   if (when < c->next_tick) set_timer_at(when);
-}
-
-// This hart took its queued threads itself: no early interrupt is needed.
-void disarm_nudge(Cpu* c) {
-  c->nudge_armed = false;
-  set_timer_at(c->next_tick);
 }
 }  // namespace
 
@@ -109,7 +106,20 @@ bool nudge() {
   Cpu* c = mycpu();
   if (!c->nudge_armed) return false;
   c->nudge_armed = false;
-  for (int n = c->queued.load(); n > 0; n--) wake_idle_hart();
+  u64 now = read_time();
+  int waited = 0;
+  u64 youngest = 0;  // the latest queued_at among those that have not
+  {
+    SpinGuard g(c->runq_lock);
+    for (Thread* t = c->runq.front(); t; t = c->runq.next(t)) {
+      if (now - t->queued_at >= kNudge)
+        waited++;
+      else if (t->queued_at > youngest)
+        youngest = t->queued_at;
+    }
+  }
+  for (; waited > 0; waited--) wake_idle_hart();
+  if (youngest) arm_nudge(c, youngest + kNudge);
   return true;
 }
 
@@ -156,7 +166,7 @@ void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
   Cpu* c = mycpu();
   enqueue(c, t, false);
-  if (c->thread) arm_nudge(c);  // (an idle hart's scheduler runs it next)
+  if (c->thread) arm_nudge(c, t->queued_at + kNudge);  // (an idle hart runs it next)
 }
 
 void scheduler() {
@@ -164,7 +174,6 @@ void scheduler() {
   intr_off();
   for (;;) {
     Thread* t = take_from(c);
-    if (c->nudge_armed && c->queued.load() == 0) disarm_nudge(c);
     if (!t) t = steal(c, 1);
     if (!t) {
       idle(c);

@@ -147,7 +147,7 @@ static unsigned long compute(unsigned long rounds) {
   return x;
 }
 
-#define ROUNDS 4000000ul
+#define ROUNDS 32000000ul
 static volatile unsigned long sink;
 static int half_done;
 static void half_body(void *arg) {
