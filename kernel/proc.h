@@ -181,7 +181,7 @@ void make_runnable_locked(Thread* t);  // caller holds t->lock
 // it notices. Caller holds t->lock.
 void wake_to_end_locked(Thread* t);
 void wake_idle_hart();         // IPI some idle hart if there is one
-int yield_to(int tid);         // directed yield; -1 if no such thread here
+int yield_to(int tid);         // directed yield; -ESRCH if no such thread here
 
 // For QEMU's -icount mode ("icount" on the command line, docs/design.md,
 // Harts under -icount). QEMU 7.2 then runs all harts on one host thread,
@@ -194,7 +194,8 @@ inline void icount_spin_pause(u32* spins) {
 }
 void icount_handover();        // at a tick: let a busy hart of this turn run
 
-// Processes (proc.cpp)
+// Processes (proc.cpp). The calls that return int give a negated error
+// number (weft/errno.h) when they fail, as the system call returns it.
 void user_init();              // the first process (runs /init)
 int fork();
 int clone(u64 fcn, u64 arg, u64 stack);

@@ -154,7 +154,7 @@ int yield_to(int tid) {
   if (tid >= 0 && tid != me->tid) {
     SpinGuard ids(g_id_lock);
     Thread* t = find_thread_locked(tid);
-    if (!t || t->proc != me->proc) return -1;
+    if (!t || t->proc != me->proc) return -ESRCH;
     SpinGuard g(t->lock);
     if (t->state == ThreadState::Runnable) {
       SpinGuard q(g_runq_lock);

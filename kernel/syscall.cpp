@@ -63,7 +63,7 @@ i64 dispatch(u64 num) {
     case SYS_mkrun: return sys_mkrun();
     case SYS_futex_wait: return sys_futex_wait();
     case SYS_futex_wake: return sys_futex_wake();
-    default: return -1;  // unknown numbers are an ordinary error
+    default: return syserr(Error::NoSys);  // an ordinary error
   }
 }
 }  // namespace

@@ -64,7 +64,7 @@ Result<void> futex_store_and_wake_all(u64 uaddr, u32 v) {
         b.waiters.wake_key(key, WaitQueue::kAll);
         return {};
       }
-      if (r.error() != Error::Again) return r.error();
+      if (r.error() != Error::Retry) return r.error();
     }
     // Copy-on-write since a fork: break it without the bucket lock.
     CHECK(user_prepare_write(uaddr, sizeof(u32)));

@@ -11,6 +11,7 @@
 #include "pthread.h"
 
 #include "sync_impl.h"
+#include "tls.h"
 #include "user.h"
 
 enum {
@@ -27,7 +28,8 @@ struct row {
   void *(*start)(void *);
   void *arg;
   void *retval;  // written by the thread before it ends, read after done
-  void *stack;   // from malloc
+  void *stack;   // from malloc; its top also holds the thread-local block
+  void *tp;      // the thread-local block (tls.h)
 };
 
 static struct row rows[NTHR];  // state and tid guarded by table_lock
@@ -61,6 +63,7 @@ static void reap_locked(void) {
 }
 
 static __attribute__((noreturn)) void finish(struct row *r, void *retval) {
+  weft_pthread_key_exit();
   r->retval = retval;
   // Publish retval before done; the joiner reads done with acquire.
   __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -71,6 +74,7 @@ static __attribute__((noreturn)) void finish(struct row *r, void *retval) {
 // pthread_exit with its return value.
 static void trampoline(void *a) {
   struct row *r = (struct row *)a;
+  tls_enter(r->tp);
   finish(r, r->start(r->arg));
 }
 
@@ -156,6 +160,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   size_t size = attr ? attr->stacksize : PTHREAD_STACK_DEFAULT;
   int detached = attr && attr->detachstate == PTHREAD_CREATE_DETACHED;
   size = (size + 15) & ~(size_t)15;  // keeps the stack top 16-byte aligned
+  size += tls_block_size();
   char *stack = malloc(size);
   if (stack == NULL)
     return EAGAIN;
@@ -181,7 +186,9 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   r->arg = arg;
   r->retval = NULL;
   r->stack = stack;
-  int tid = tspawn(stack + size, trampoline, r);
+  char *top = stack + size;
+  r->tp = tls_carve(&top);
+  int tid = tspawn(top, trampoline, r);
   if (tid < 0) {
     r->stack = NULL;  // still ROW_FREE
     weft_fmutex_unlock(&table_lock);
@@ -229,8 +236,10 @@ void pthread_exit(void *retval) {
   weft_fmutex_lock(&table_lock);
   struct row *r = find_locked(gettid());
   weft_fmutex_unlock(&table_lock);
-  if (r == NULL)
+  if (r == NULL) {
+    weft_pthread_key_exit();
     texit(NULL, 0);  // the main thread, or a thread not made here
+  }
   finish(r, retval);
 }
 

@@ -62,6 +62,23 @@ pthread_t pthread_self(void);
 int pthread_equal(pthread_t a, pthread_t b);
 
 // ---------------------------------------------------------------------------
+// Thread-specific data (pthread_key.c): a key names one void * per thread,
+// NULL until the thread sets it. When a thread made by pthread_create ends
+// (or any thread calls pthread_exit), each key's destructor runs on the
+// thread's non-NULL value, which is reset to NULL first; values set again
+// by destructors get up to PTHREAD_DESTRUCTOR_ITERATIONS rounds. exit()
+// runs none. A deleted key's values are forgotten, without destructors.
+#define PTHREAD_KEYS_MAX 64
+#define PTHREAD_DESTRUCTOR_ITERATIONS 4
+typedef int pthread_key_t;
+int pthread_key_create(pthread_key_t *key, void (*destructor)(void *));  // EAGAIN: all in use
+int pthread_key_delete(pthread_key_t key);                  // EINVAL: not a key
+void *pthread_getspecific(pthread_key_t key);               // NULL if unset or not a key
+int pthread_setspecific(pthread_key_t key, const void *value);  // EINVAL: not a key
+// Runs the destructors of the calling thread's values (pthread_exit does).
+void weft_pthread_key_exit(void);
+
+// ---------------------------------------------------------------------------
 // Mutexes: a futex word with three states (free, held, held with sleepers).
 // Not recursive: locking a mutex one already holds deadlocks. Unlocking
 // gives it to nobody in particular (the woken thread competes with others).

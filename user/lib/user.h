@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errno.h"  // errno (thread-local), strerror, perror
 #include "fcntl.h"
 #include "stat.h"
+#include "tls.h"    // thread-local storage for threads made by hand
 #include "thread.h"  // the OSTEP thread library (pthread.h: POSIX style)
 #include "weft/param.h"
 #include "weft/kstat.h"
