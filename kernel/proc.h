@@ -62,6 +62,7 @@ struct Thread {
   // guarded by lock (state is also read without it by procdump):
   std::atomic<ThreadState> state{ThreadState::Unused};
   bool sleep_killable = false;  // Sleeping in wait_killable: a kill wakes it
+  u64 sleep_deadline = 0;       // a timed sleep's end (time CSR), else 0
   int hart = -1;                // where it runs, -1 if not running
   // Set under the process lock when this one thread must end (exec ends the
   // caller's siblings). Read without a lock on the way to user mode.
@@ -253,6 +254,15 @@ u64 ticks_now();               // timer ticks since boot
 u64 tick_time(u64 tick);       // the time CSR value at which tick begins
 // sleep(n): wait until tick `until` begins; false if killed first.
 bool sleep_until_tick(u64 until);
+// A timed sleep (WaitQueue::wait_killable_until) is registered here for its
+// duration, so that the clock wakes its thread at the deadline.
+struct Timeout {
+  ListNode node;
+  Thread* thread;
+  u64 deadline;  // time CSR value
+};
+void timeout_add(Timeout* to);
+void timeout_remove(Timeout* to);
 void clock_tick();             // every hart's timer interrupt
 void clock_init();             // boot: time starts now
 

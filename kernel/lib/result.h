@@ -37,6 +37,7 @@ enum class Error : int {
   NameTooLong = ENAMETOOLONG,  // a path or path element too long
   NoSys = ENOSYS,              // no such system call
   NotEmpty = ENOTEMPTY,        // a directory with entries
+  TimedOut = ETIMEDOUT,        // a deadline passed first
   // Never leaves the kernel: a copy-on-write page met under a spin lock
   // (uaccess.h); the caller breaks it without the lock and tries again.
   Retry = 1000,

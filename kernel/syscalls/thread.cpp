@@ -47,4 +47,8 @@ i64 sys_mkrun() {
 
 i64 sys_futex_wait() { return sysret(futex_wait(arg_raw(0), arg_int(1))); }
 
+i64 sys_futex_wait_until() {
+  return sysret(futex_wait_until(arg_raw(0), arg_int(1), arg_raw(2)));
+}
+
 i64 sys_futex_wake() { return sysret(futex_wake(arg_raw(0), arg_int(1))); }

@@ -94,6 +94,7 @@ void weft_pthread_fork_parent(void) {
 }
 
 void weft_pthread_fork_child(void) {
+  weft_self_forget();
   int me = gettid();
   ndetached = 0;
   for (int i = 0; i < NTHR; i++) {
@@ -268,91 +269,6 @@ pthread_t pthread_self(void) {
 
 int pthread_equal(pthread_t a, pthread_t b) {
   return a == b;
-}
-
-// ---------------------------------------------------------------------------
-// Mutexes.
-
-int pthread_mutexattr_init(pthread_mutexattr_t *attr) {
-  attr->unused = 0;
-  return 0;
-}
-
-int pthread_mutexattr_destroy(pthread_mutexattr_t *attr) {
-  (void)attr;
-  return 0;
-}
-
-int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
-  (void)attr;
-  m->state = 0;
-  return 0;
-}
-
-int pthread_mutex_destroy(pthread_mutex_t *m) {
-  return __atomic_load_n(&m->state, __ATOMIC_RELAXED) != 0 ? EBUSY : 0;
-}
-
-int pthread_mutex_lock(pthread_mutex_t *m) {
-  weft_fmutex_lock(&m->state);
-  return 0;
-}
-
-int pthread_mutex_trylock(pthread_mutex_t *m) {
-  return weft_fmutex_trylock(&m->state) ? 0 : EBUSY;
-}
-
-int pthread_mutex_unlock(pthread_mutex_t *m) {
-  if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0)
-    return EPERM;
-  weft_fmutex_unlock(&m->state);
-  return 0;
-}
-
-// ---------------------------------------------------------------------------
-// Condition variables.
-
-int pthread_condattr_init(pthread_condattr_t *attr) {
-  attr->unused = 0;
-  return 0;
-}
-
-int pthread_condattr_destroy(pthread_condattr_t *attr) {
-  (void)attr;
-  return 0;
-}
-
-int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr) {
-  (void)attr;
-  c->q.lock = 0;
-  c->q.head = NULL;
-  c->q.tail = NULL;
-  return 0;
-}
-
-int pthread_cond_destroy(pthread_cond_t *c) {
-  return weft_waitq_empty(&c->q) ? 0 : EBUSY;
-}
-
-int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-  // On the queue before the mutex is released: a signal from whoever takes
-  // the mutex next finds this waiter (no lost wake-up).
-  struct weft_waiter w;
-  weft_waitq_add(&c->q, &w);
-  weft_fmutex_unlock(&m->state);
-  weft_waiter_sleep(&w);
-  weft_fmutex_lock(&m->state);
-  return 0;
-}
-
-int pthread_cond_signal(pthread_cond_t *c) {
-  weft_waitq_wake(&c->q, 1);
-  return 0;
-}
-
-int pthread_cond_broadcast(pthread_cond_t *c) {
-  weft_waitq_wake(&c->q, -1);
-  return 0;
 }
 
 // ---------------------------------------------------------------------------

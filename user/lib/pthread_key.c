@@ -79,6 +79,9 @@ void weft_pthread_key_exit(void) {
   for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
     int ran = 0;
     for (int k = 0; k < PTHREAD_KEYS_MAX; k++) {
+      // Most threads set no value: look without the lock first.
+      if (values[k].p == NULL)
+        continue;
       void *p = pthread_getspecific(k);
       if (p == NULL)
         continue;

@@ -263,6 +263,51 @@ void weft_waiter_sleep(struct weft_waiter *w) {
     futex_wait(&w->woken, 0);
 }
 
+int weft_waiter_sleep_until(struct weft_waitq *q, struct weft_waiter *w,
+                            unsigned long deadline) {
+  int saved = errno;
+  int err = 0;
+  while (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE) == 0) {
+    if (futex_wait_until(&w->woken, 0, deadline) == 0 || errno != ETIMEDOUT)
+      continue;
+    // Timed out: leave the queue, unless a waker has already taken w off
+    // it (then its wake-up is on the way and this wait is not timed out).
+    weft_fmutex_lock(&q->lock);
+    struct weft_waiter *prev = NULL, *cur = q->head;
+    while (cur != NULL && cur != w) {
+      prev = cur;
+      cur = cur->next;
+    }
+    if (cur == w) {
+      if (prev)
+        prev->next = w->next;
+      else
+        q->head = w->next;
+      if (q->tail == w)
+        q->tail = prev;
+      err = ETIMEDOUT;
+    }
+    weft_fmutex_unlock(&q->lock);
+    if (err)
+      break;
+    weft_waiter_sleep(w);
+  }
+  errno = saved;
+  return err;
+}
+
+static __thread int self_tid;
+
+int weft_self(void) {
+  if (self_tid == 0)
+    self_tid = gettid();
+  return self_tid;
+}
+
+void weft_self_forget(void) {
+  self_tid = 0;
+}
+
 int weft_waitq_wake(struct weft_waitq *q, int n) {
   weft_fmutex_lock(&q->lock);
   struct weft_waiter *first = q->head;

@@ -57,3 +57,4 @@ SYSCALL desch, SYS_desch
 SYSCALL mkrun, SYS_mkrun
 SYSCALL futex_wait, SYS_futex_wait
 SYSCALL futex_wake, SYS_futex_wake
+SYSCALL futex_wait_until, SYS_futex_wait_until
