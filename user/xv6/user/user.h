@@ -8,6 +8,15 @@
 
 #include <stddef.h>
 
+// xv6 builds its programs with -Wall -Werror; weft adds -Wextra, whose
+// extra checks xv6 code was never written for (main's unused argc, int
+// against uint comparisons). A program that includes this header gets
+// xv6's set.
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+
 struct stat;
 
 // System calls.
