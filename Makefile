@@ -39,7 +39,8 @@ COMMON := $(ARCHFLAGS) $(COMMON_NOARCH)
 NOHOSTED := -D_GLIBCXX_ATOMIC_WAIT_H
 KCXXFLAGS := $(KARCHFLAGS) $(COMMON_NOARCH) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -fno-asynchronous-unwind-tables -iquote kernel
-UCFLAGS := $(COMMON) -std=gnu11 -Iuser/lib -fno-builtin-printf -fno-builtin-malloc
+# user/xv6 holds headers at the paths xv6 programs include (docs/xv6.md).
+UCFLAGS := $(COMMON) -std=gnu11 -Iuser/lib -Iuser/xv6 -fno-builtin-printf -fno-builtin-malloc
 UCXXFLAGS := $(COMMON) $(NOHOSTED) -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -Iuser/lib
 LDFLAGS := -static -no-pie -nostdlib -Wl,--build-id=none -Wl,--no-warn-rwx-segments
 

@@ -59,15 +59,15 @@ Result<u64> load_segments(Inode* ip, AddressSpace* as) {
   if (!read_exact(ip, &eh, 0, sizeof(eh)) || eh.magic != ELF_MAGIC ||
       eh.ident_class != ELFCLASS64 || eh.machine != EM_RISCV ||
       eh.type != ET_EXEC || eh.phentsize != sizeof(ProgramHeader))
-    return Error::Invalid;
+    return Error::NotExec;
   for (u32 i = 0; i < eh.phnum; i++) {
     ProgramHeader ph;
     if (!read_exact(ip, &ph, eh.phoff + i * sizeof(ph), sizeof(ph)))
-      return Error::Invalid;
+      return Error::NotExec;
     if (ph.type != PT_LOAD) continue;
     if (ph.memsz < ph.filesz || ph.vaddr + ph.memsz < ph.vaddr ||
         ph.vaddr < USER_BASE || ph.vaddr + ph.memsz > USER_TOP)
-      return Error::Invalid;
+      return Error::NotExec;
     u64 perm = ((ph.flags & PF_R) ? PTE_R : 0) | ((ph.flags & PF_W) ? PTE_W : 0) |
                ((ph.flags & PF_X) ? PTE_X : 0);
     CHECK(as->map_zeroed(ph.vaddr, ph.memsz, perm));
@@ -77,7 +77,7 @@ Result<u64> load_segments(Inode* ip, AddressSpace* as) {
       u64 n = PGSIZE - (va & (PGSIZE - 1));
       if (n > ph.filesz - off) n = ph.filesz - off;
       if (!read_exact(ip, reinterpret_cast<void*>(as->user_pa(va)), ph.offset + off, n))
-        return Error::Invalid;
+        return Error::NotExec;
       off += n;
     }
   }
@@ -90,16 +90,16 @@ Result<u64> push_args(AddressSpace* as, u64 stack_low, u64* sp,
   u64 uargv[MAXARG + 1];
   int argc = 0;
   for (; argv[argc]; argc++) {
-    if (argc >= MAXARG) return Error::Invalid;
+    if (argc >= MAXARG) return Error::TooBig;
     size_t len = strlen(argv[argc]) + 1;
-    if (*sp - stack_low < len + 16) return Error::Invalid;
+    if (*sp - stack_low < len + 16) return Error::TooBig;
     *sp = (*sp - len) & ~u64{15};
     if (!copy_into(as, *sp, argv[argc], len)) return Error::Fault;
     uargv[argc] = *sp;
   }
   uargv[argc] = 0;
   size_t bytes = (argc + 1) * sizeof(u64);
-  if (*sp - stack_low < bytes + 16) return Error::Invalid;
+  if (*sp - stack_low < bytes + 16) return Error::TooBig;
   *sp = (*sp - bytes) & ~u64{15};
   if (!copy_into(as, *sp, uargv, bytes)) return Error::Fault;
   *argc_out = argc;

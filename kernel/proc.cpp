@@ -229,7 +229,7 @@ int start_child(Process* np, Thread* nt) {
   if (!adopt(np)) {
     discard_thread(nt);
     discard_child(np);
-    return -1;
+    return -EINTR;  // the caller is being killed
   }
   start_thread(nt);
   return pid;
@@ -259,15 +259,16 @@ int reap_child(bool clones, u64 out, F value_of) {
           have_children = true;
           if (!zombie) continue;
           auto r = out ? write_user(UserOut<T>{out}, value_of(*q)) : Result<void>{};
-          again = !r && r.error() == Error::Again;
-          if (!r && !again) return -1;  // nothing reaped
+          again = !r && r.error() == Error::Retry;
+          if (!r && !again) return -static_cast<int>(r.error());  // nothing reaped
           if (again) break;
           p->children.remove(q);
           q->parent = nullptr;
           done = q;
         }
         if (done || again) break;
-        if (!have_children || killed(p)) return -1;
+        if (!have_children) return -ECHILD;
+        if (killed(p)) return -EINTR;
         p->child_exit.wait_killable();
       }
     }
@@ -276,7 +277,7 @@ int reap_child(bool clones, u64 out, F value_of) {
       free_process(done);  // frees its memory: long work, no spin lock held
       return pid;
     }
-    if (!user_prepare_write(out, sizeof(T))) return -1;
+    if (!user_prepare_write(out, sizeof(T))) return -EFAULT;
   }
 }
 }  // namespace
@@ -295,15 +296,15 @@ void user_init() {
 
 int fork() {
   Process* p = myproc();
-  if (killed(p)) return -1;
+  if (killed(p)) return -EINTR;
   AddressSpace* as = p->as->copy();
-  if (!as) return -1;
+  if (!as) return -ENOMEM;
   Process* np = new_child(as);
-  if (!np) return -1;
+  if (!np) return -EAGAIN;
   Thread* nt = alloc_thread(np, np->pid);
   if (!nt) {
     discard_child(np);
-    return -1;
+    return -EAGAIN;
   }
   // The child is a copy of the calling thread, whichever thread that is,
   // floating-point registers included (saved when this trap came in).
@@ -321,15 +322,15 @@ int clone(u64 fcn, u64 arg, u64 stack) {
   AddressSpace* as = p->as;
   u64 sz = as->size();
   if ((stack & (PGSIZE - 1)) || stack < USER_BASE || stack > sz || sz - stack < PGSIZE)
-    return -1;
-  if (killed(p)) return -1;
+    return -EINVAL;
+  if (killed(p)) return -EINTR;
   as->get();
   Process* np = new_child(as);
-  if (!np) return -1;
+  if (!np) return -EAGAIN;
   Thread* nt = alloc_thread(np, np->pid);
   if (!nt) {
     discard_child(np);
-    return -1;
+    return -EAGAIN;
   }
   np->clone_stack = stack;
   set_thread_entry(nt, fcn, arg, stack + PGSIZE);
@@ -340,10 +341,10 @@ int tspawn(u64 stktop, u64 fcn, u64 arg) {
   Process* p = myproc();
   u64 sz = p->as->size();
   u64 sp = stktop & ~u64{15};
-  if (fcn < USER_BASE || fcn >= sz || stktop > sz || sp <= USER_BASE) return -1;
-  if (current()->killed) return -1;
+  if (fcn < USER_BASE || fcn >= sz || stktop > sz || sp <= USER_BASE) return -EINVAL;
+  if (current()->killed) return -EINTR;
   Thread* nt = alloc_thread(p, 0);  // refused if p is being killed
-  if (!nt) return -1;
+  if (!nt) return -EAGAIN;
   set_thread_entry(nt, fcn, arg, sp);
   int tid = nt->tid;
   start_thread(nt);
@@ -438,14 +439,14 @@ int wait(u64 status_addr) {
 int join(u64 stack_addr) {
   // A bad pointer fails before anything is reaped (or waited for); a
   // copy-on-write one is broken now rather than under the wait lock.
-  if (!user_prepare_write(stack_addr, sizeof(u64))) return -1;
+  if (!user_prepare_write(stack_addr, sizeof(u64))) return -EFAULT;
   return reap_child<u64>(true, stack_addr, [](Process& q) { return q.clone_stack; });
 }
 
 int kill(int pid) {
   // init must outlive everyone (it reaps orphans); killing it is refused
   // rather than letting a user program bring the kernel down.
-  if (g_initproc && pid == g_initproc->pid) return -1;
+  if (g_initproc && pid == g_initproc->pid) return -EPERM;
   bool done = false;
   // Looking the pid up and marking the process happen under the same locks,
   // so the mark cannot land on a process that took over the slot meanwhile.
@@ -454,7 +455,7 @@ int kill(int pid) {
     kill_locked(p, -1);
     done = true;
   });
-  return done ? 0 : -1;
+  return done ? 0 : -ESRCH;
 }
 
 namespace {

@@ -65,6 +65,7 @@ struct Thread {
   // guarded by lock (state is also read without it by procdump):
   std::atomic<ThreadState> state{ThreadState::Unused};
   bool sleep_killable = false;  // Sleeping in wait_killable: a kill wakes it
+  u64 sleep_deadline = 0;       // a timed sleep's end (time CSR), else 0
   int hart = -1;                // where it runs, -1 if not running
   // Set under the process lock when this one thread must end (exec ends the
   // caller's siblings). Read without a lock on the way to user mode.
@@ -195,12 +196,12 @@ void make_runnable_locked(Thread* t);  // caller holds t->lock
 // it notices. Caller holds t->lock.
 void wake_to_end_locked(Thread* t);
 void wake_idle_hart();         // IPI some idle hart if there is one
-// The timer interrupt: nudge() wakes idle harts for threads still queued
-// here since an early timer was armed (false if none was); balance_tick()
-// at each tick evens out the queues.
+// The timer interrupt: nudge() wakes idle harts for threads that have
+// waited long in this hart's queue (false if no early timer was armed);
+// balance_tick() at each tick evens out the queues.
 bool nudge();
 void balance_tick();
-int yield_to(int tid);         // directed yield; -1 if no such thread here
+int yield_to(int tid);         // directed yield; -ESRCH if no such thread here
 
 // For QEMU's -icount mode ("icount" on the command line, docs/design.md,
 // Harts under -icount). QEMU 7.2 then runs all harts on one host thread,
@@ -213,7 +214,8 @@ inline void icount_spin_pause(u32* spins) {
 }
 void icount_handover();        // at a tick: let a busy hart of this turn run
 
-// Processes (proc.cpp)
+// Processes (proc.cpp). The calls that return int give a negated error
+// number (weft/errno.h) when they fail, as the system call returns it.
 void user_init();              // the first process (runs /init)
 int fork();
 int clone(u64 fcn, u64 arg, u64 stack);
@@ -276,6 +278,15 @@ u64 ticks_now();               // timer ticks since boot
 u64 tick_time(u64 tick);       // the time CSR value at which tick begins
 // sleep(n): wait until tick `until` begins; false if killed first.
 bool sleep_until_tick(u64 until);
+// A timed sleep (WaitQueue::wait_killable_until) is registered here for its
+// duration, so that the clock wakes its thread at the deadline.
+struct Timeout {
+  ListNode node;
+  Thread* thread;
+  u64 deadline;  // time CSR value
+};
+void timeout_add(Timeout* to);
+void timeout_remove(Timeout* to);
 void clock_tick();             // every hart's timer interrupt
 void clock_init();             // boot: time starts now
 

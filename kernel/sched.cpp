@@ -236,7 +236,7 @@ int yield_to(int tid) {
   if (tid >= 0 && tid != me->tid) {
     SpinGuard ids(g_id_lock);
     Thread* t = find_thread_locked(tid);
-    if (!t || t->proc != me->proc) return -1;
+    if (!t || t->proc != me->proc) return -ESRCH;
     SpinGuard g(t->lock);
     // Runnable but in no queue: a scheduler popped it and is about to run
     // it; leave it alone.

@@ -52,7 +52,8 @@ i64 dispatch(u64 num) {
     case SYS_mkrun: return sys_mkrun();
     case SYS_futex_wait: return sys_futex_wait();
     case SYS_futex_wake: return sys_futex_wake();
-    default: return -1;  // unknown numbers are an ordinary error
+    case SYS_futex_wait_until: return sys_futex_wait_until();
+    default: return syserr(Error::NoSys);  // an ordinary error
   }
 }
 }  // namespace

@@ -29,8 +29,17 @@ inline int arg_int(int n) { return static_cast<int>(arg_raw(n)); }
 Result<size_t> arg_str(int n, char* buf, size_t max);
 
 // Turn a kernel result into a system call return value.
+// What a system call returns for an error: its number, negated.
+inline i64 syserr(Error e) { return -static_cast<i64>(e); }
 template <typename T>
 inline i64 sysret(Result<T> r) {
-  return r.ok() ? static_cast<i64>(r.value()) : -1;
+  return r.ok() ? static_cast<i64>(r.value()) : syserr(r.error());
 }
-inline i64 sysret(Result<void> r) { return r.ok() ? 0 : -1; }
+inline i64 sysret(Result<void> r) { return r.ok() ? 0 : syserr(r.error()); }
+
+// CHECK_SYS(expr): an error of the Result<void> expr ends the system call.
+#define CHECK_SYS(expr)                         \
+  do {                                          \
+    auto _r = (expr);                           \
+    if (!_r.ok()) return syserr(_r.error());    \
+  } while (0)

@@ -25,8 +25,9 @@ constexpr u64 SSTATUS_FS_CLEAN = 2ull << 13;
 u64 g_boot_time = 0;  // set once at boot
 Spinlock g_tick_lock{"ticks", LockRank::Ticks};
 WaitQueue g_sleepers{g_tick_lock};  // key: the time to wake at
-// The earliest key in g_sleepers (or later): lets a timer interrupt skip
-// the lock when nothing is due.
+IntrusiveList<Timeout, &Timeout::node> g_timeouts;  // guarded by g_tick_lock
+// The earliest key in g_sleepers or deadline in g_timeouts (or later): lets
+// a timer interrupt skip the lock when nothing is due.
 std::atomic<u64> g_next_wake{~0ull};
 std::atomic<u64> g_fp_stamps{0};
 
@@ -86,12 +87,39 @@ u64 ticks_now() { return (read_time() - g_boot_time) / g_tick_interval; }
 
 u64 tick_time(u64 tick) { return g_boot_time + tick * g_tick_interval; }
 
+// A timeout whose thread is not asleep yet (or is already awake) stays on
+// the list until its owner takes it off, so it is looked at again at the
+// next tick; the sleeper checks the deadline itself before it sleeps.
 void clock_tick() {
   if (read_time() < g_next_wake.load()) return;
   SpinGuard g(g_tick_lock);
   u64 now = read_time();
   g_sleepers.wake_if(WaitQueue::kAll, [now](u64 when) { return when <= now; });
-  g_next_wake = g_sleepers.min_key(~0ull);
+  u64 next = g_sleepers.min_key(~0ull);
+  for (Timeout* to = g_timeouts.front(); to; to = g_timeouts.next(to)) {
+    if (to->deadline > now) {
+      if (to->deadline < next) next = to->deadline;
+      continue;
+    }
+    next = now;  // due: look again at the next tick until it is removed
+    Thread* t = to->thread;
+    SpinGuard tg(t->lock);
+    if (t->state == ThreadState::Sleeping && t->sleep_deadline &&
+        t->sleep_deadline <= now)
+      make_runnable_locked(t);
+  }
+  g_next_wake = next;
+}
+
+void timeout_add(Timeout* to) {
+  SpinGuard g(g_tick_lock);
+  g_timeouts.push_back(to);
+  if (to->deadline < g_next_wake.load()) g_next_wake = to->deadline;
+}
+
+void timeout_remove(Timeout* to) {
+  SpinGuard g(g_tick_lock);
+  g_timeouts.remove(to);
 }
 
 bool sleep_until_tick(u64 until) {

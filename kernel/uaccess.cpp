@@ -10,7 +10,7 @@ namespace {
 // time, each under the space's lock (see uaccess.h for why that is safe).
 // to_user: kernel -> user. A copy-on-write destination page is broken
 // first (vm.h), unless the caller holds a spin lock: breaking may sleep and
-// waits for other harts, so then the answer is Error::Again.
+// waits for other harts, so then the answer is Error::Retry.
 Result<void> copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
   AddressSpace* as = myproc()->as;
   while (n > 0) {
@@ -30,7 +30,7 @@ Result<void> copy_user(u64 uaddr, u8* kbuf, size_t n, bool to_user) {
       }
     }
     if (cow) {
-      if (!holding_no_spinlock()) return Error::Again;
+      if (!holding_no_spinlock()) return Error::Retry;
       CHECK(as->break_cow(uaddr));
       continue;  // the same page again
     }
@@ -64,7 +64,7 @@ Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max) {
       if (p[i] == 0) return len;
     }
   }
-  return Error::Invalid;  // no NUL within max bytes
+  return Error::NameTooLong;  // no NUL within max bytes
 }
 
 Result<void> copy_to(bool user, u64 dst, const void* src, size_t n) {
@@ -100,7 +100,7 @@ Result<void> store_user_u32(u64 uaddr, u32 v) {
   SpinGuard g(as->lock_);
   bool cow = false;
   u64 pa = as->user_pa_locked(uaddr, true, &cow);
-  if (!pa) return cow ? Error::Again : Error::Fault;
+  if (!pa) return cow ? Error::Retry : Error::Fault;
   __atomic_store_n(reinterpret_cast<u32*>(pa), v, __ATOMIC_SEQ_CST);
   return {};
 }

@@ -5,7 +5,7 @@
 // sbrk(-n) on another hart takes the same lock to unmap, so a copy either
 // finishes before the page goes or sees it unmapped and fails: no kernel
 // fault, no touching a freed page. A copy to a copy-on-write page breaks it
-// first (vm.h); under a spin lock it cannot, and fails with Error::Again. User pointers are typed so that the
+// first (vm.h); under a spin lock it cannot, and fails with Error::Retry. User pointers are typed so that the
 // direction of every copy is visible at the call site.
 #pragma once
 
@@ -30,11 +30,11 @@ Result<size_t> copy_in_str(char* dst, u64 usrc, size_t max);
 // Fault unless [uaddr, uaddr+n) is writable user memory; its copy-on-write
 // pages are broken now (no spin lock held). For a caller that will copy to
 // it under a spin lock (join checks its pointer so first): there a
-// copy-on-write page gives Error::Again (a fork by another thread may make
+// copy-on-write page gives Error::Retry (a fork by another thread may make
 // it so again in between), and the caller lets go, calls this, and retries.
 Result<void> user_prepare_write(u64 uaddr, size_t n);
 // Store a 32-bit word with one atomic store (texit: a futex waiter must
-// never see a torn value). uaddr must be 4-byte aligned. Error::Again on a
+// never see a torn value). uaddr must be 4-byte aligned. Error::Retry on a
 // copy-on-write page (see user_prepare_write).
 Result<void> store_user_u32(u64 uaddr, u32 v);
 

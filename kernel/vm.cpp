@@ -456,8 +456,8 @@ Result<u64> AddressSpace::resize(i64 n) {
   SleepGuard m(map_lock_);
   u64 old = size();
   i64 want = static_cast<i64>(old) + n;
-  if (want < static_cast<i64>(USER_BASE) || want > static_cast<i64>(USER_TOP))
-    return Error::Invalid;
+  if (want < static_cast<i64>(USER_BASE)) return Error::Invalid;
+  if (want > static_cast<i64>(USER_TOP)) return Error::NoMemory;
   u64 target = static_cast<u64>(want);
   if (n > 0) {
     // Other threads may touch a new page as soon as it is installed; sz

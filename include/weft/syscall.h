@@ -40,4 +40,5 @@
 #define SYS_mkrun 37
 #define SYS_futex_wait 38
 #define SYS_futex_wake 39
-#define SYS_MAX 40
+#define SYS_futex_wait_until 40
+#define SYS_MAX 41

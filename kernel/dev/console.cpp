@@ -68,7 +68,7 @@ Result<size_t> console_read(bool user_dst, u64 dst, size_t n) {
         auto r = copy_to(user_dst, dst + done, &c, 1);
         if (!r) {
           if (done > 0) return done;  // what was read so far
-          if (r.error() != Error::Again) return r.error();
+          if (r.error() != Error::Retry) return r.error();
           break;  // copy-on-write: see below
         }
         g_in.read++;

@@ -99,7 +99,7 @@ Result<Inode*> walk(const char* path, bool parent, char* name) {
     ilock(ip);
     if (ip->type != T_DIR) {
       iunlockput(ip);
-      return Error::NotFound;
+      return Error::NotDir;
     }
     if (parent && *path == '\0') {
       iunlock(ip);
@@ -112,7 +112,7 @@ Result<Inode*> walk(const char* path, bool parent, char* name) {
   }
   if (parent) {  // "/" has no parent entry to return
     iput(ip);
-    return Error::NotFound;
+    return Error::Busy;
   }
   return ip;
 }
@@ -138,7 +138,8 @@ Result<Inode*> dirlookup(Inode* dp, const char* name, u32* poff) {
 
 Result<void> dirlink(Inode* dp, const char* name, u32 inum) {
   size_t len = strlen(name);
-  if (len == 0 || len > DIRSIZ) return Error::Invalid;
+  if (len == 0) return Error::Invalid;
+  if (len > DIRSIZ) return Error::NameTooLong;
   // An unlinked directory is waiting to be freed; an entry added now would
   // be lost with it, and the inode it names would leak.
   if (dp->nlink < 1) return Error::NotFound;

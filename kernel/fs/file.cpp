@@ -239,7 +239,7 @@ Result<int> fd_reserve() {
       return fd;
     }
   }
-  return Error::NoSpace;
+  return Error::TooManyOpen;
 }
 
 void fd_install(int fd, File* f) {

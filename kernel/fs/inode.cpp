@@ -105,7 +105,7 @@ dinode* dinode_in(Buf* b, u32 inum) {
 
 // The cache entry for (dev, inum), with a new reference; g_itable.lock held.
 // If somebody already holds an entry for the inode, that entry is shared,
-// or with share unset the answer is Busy (see ialloc). NoSpace if every
+// or with share unset the answer is Busy (see ialloc). FileTable if every
 // entry is in use.
 Result<Inode*> iget_locked(u32 dev, u32 inum, bool share) {
   Inode* empty = nullptr;
@@ -117,7 +117,7 @@ Result<Inode*> iget_locked(u32 dev, u32 inum, bool share) {
     }
     if (!empty && ip.ref == 0) empty = &ip;
   }
-  if (!empty || inject_failure(AllocSite::Inode)) return Error::NoSpace;
+  if (!empty || inject_failure(AllocSite::Inode)) return Error::FileTable;
   // Nobody holds a reference, so nobody holds the sleep lock either: the
   // fields it guards may be reset here.
   empty->dev = dev;
@@ -404,7 +404,7 @@ Result<size_t> readi(Inode* ip, bool user_dst, u64 dst, u32 off, u32 n) {
 Result<size_t> writei(Inode* ip, bool user_src, u64 src, u32 off, u32 n) {
   if (off > ip->size) return Error::Invalid;
   if (n == 0) return size_t{0};
-  if (off >= kMaxBytes) return Error::NoSpace;
+  if (off >= kMaxBytes) return Error::FileTooBig;
   if (n > kMaxBytes - off) n = static_cast<u32>(kMaxBytes - off);
   size_t done = 0;
   bool grew = false;

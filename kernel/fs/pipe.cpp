@@ -106,7 +106,7 @@ Result<size_t> pipe_read(Pipe* p, bool user_dst, u64 dst, size_t n) {
         size_t len = want - done < kRingBytes - at ? want - done : kRingBytes - at;
         auto copied = copy_to(user_dst, dst + done, p->data + at, len);
         if (!copied) {
-          if (copied.error() != Error::Again) return copied.error();  // nothing taken out
+          if (copied.error() != Error::Retry) return copied.error();  // nothing taken out
           break;  // copy-on-write: see below
         }
         done += len;

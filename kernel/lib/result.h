@@ -1,21 +1,46 @@
 // Result<T>: a value or an error code. Kernel functions return it instead of
-// magic -1s; only the system call boundary turns an error into -1.
+// magic -1s; the system call boundary returns the error's number negated
+// (sysret, syscall.h), which is the POSIX errno the user library stores.
 #pragma once
+
+#include <weft/errno.h>
 
 #include "lib/types.h"
 
 enum class Error : int {
-  Invalid = 1,    // bad argument
-  Fault,          // bad user address
-  NoMemory,       // out of physical pages
-  NoSpace,        // out of disk blocks, inodes or table slots
-  NotFound,       // no such file, process or thread
-  Exists,         // name already taken
-  Busy,           // in use (e.g. unlinking a non-empty directory)
-  Interrupted,    // the process was killed while waiting
-  BadFile,        // fd not open, or opened without the needed mode
-  Pipe,           // write to a pipe without readers
-  Again,          // a copy-on-write page met under a spin lock (uaccess.h)
+  Perm = EPERM,                // not allowed
+  NotFound = ENOENT,           // no such file or directory
+  NoProcess = ESRCH,           // no such process or thread
+  Interrupted = EINTR,         // the process was killed while waiting
+  TooBig = E2BIG,              // too many or too long exec arguments
+  NotExec = ENOEXEC,           // not a program weft can load
+  BadFile = EBADF,             // fd not open, or opened without the needed mode
+  NoChild = ECHILD,            // nothing to wait for
+  TryAgain = EAGAIN,           // out of thread or process slots
+  NoMemory = ENOMEM,           // out of physical pages
+  Fault = EFAULT,              // bad user address
+  Busy = EBUSY,                // in use
+  Exists = EEXIST,             // name already taken
+  CrossDevice = EXDEV,         // a link to another device
+  NoDevice = ENODEV,           // a device number with no driver
+  NotDir = ENOTDIR,            // a path element is not a directory
+  IsDir = EISDIR,              // a directory where a file is needed
+  Invalid = EINVAL,            // bad argument
+  FileTable = ENFILE,          // the system's file or inode table is full
+  TooManyOpen = EMFILE,        // the process's fd table is full
+  FileTooBig = EFBIG,          // past the largest file size
+  NoSpace = ENOSPC,            // out of disk blocks or inodes
+  TooManyLinks = EMLINK,       // nlink would overflow
+  Pipe = EPIPE,                // write to a pipe without readers
+  Range = ERANGE,              // a user buffer too small for the answer
+  Deadlock = EDEADLK,          // waiting would never end
+  NameTooLong = ENAMETOOLONG,  // a path or path element too long
+  NoSys = ENOSYS,              // no such system call
+  NotEmpty = ENOTEMPTY,        // a directory with entries
+  TimedOut = ETIMEDOUT,        // a deadline passed first
+  // Never leaves the kernel: a copy-on-write page met under a spin lock
+  // (uaccess.h); the caller breaks it without the lock and tries again.
+  Retry = 1000,
 };
 
 template <typename T>

@@ -32,16 +32,30 @@ bool valid_addr(u64 uaddr) { return (uaddr & 3) == 0 && uaddr < (1ull << 32); }
 }  // namespace
 
 Result<void> futex_wait(u64 uaddr, int expected) {
+  return futex_wait_until(uaddr, expected, 0);
+}
+
+Result<void> futex_wait_until(u64 uaddr, int expected, u64 deadline) {
   if (!valid_addr(uaddr)) return Error::Invalid;
   u64 key = key_of(myproc()->as, uaddr);
   Bucket& b = bucket_of(key);
-  SpinGuard g(b.lock);
-  int value = TRY(read_user(UserIn<int>{uaddr}));
-  if (value != expected) return {};
-  // Only a futex_wake takes the waiter off the queue; otherwise it is
-  // being killed.
-  if (!b.waiters.wait_killable(key)) return Error::Interrupted;
-  return {};
+  Timeout to{{}, current(), deadline};
+  if (deadline) timeout_add(&to);
+  Result<void> r;
+  {
+    SpinGuard g(b.lock);
+    auto value = read_user(UserIn<int>{uaddr});
+    if (!value) {
+      r = value.error();
+    } else if (value.value() == expected &&
+               !b.waiters.wait_killable_until(key, deadline)) {
+      // Only a futex_wake takes the waiter off the queue; otherwise it is
+      // being killed or its deadline has passed.
+      r = must_end(current()) ? Error::Interrupted : Error::TimedOut;
+    }
+  }
+  if (deadline) timeout_remove(&to);
+  return r;
 }
 
 Result<int> futex_wake(u64 uaddr, int n) {
@@ -64,7 +78,7 @@ Result<void> futex_store_and_wake_all(u64 uaddr, u32 v) {
         b.waiters.wake_key(key, WaitQueue::kAll);
         return {};
       }
-      if (r.error() != Error::Again) return r.error();
+      if (r.error() != Error::Retry) return r.error();
     }
     // Copy-on-write since a fork: break it without the bucket lock.
     CHECK(user_prepare_write(uaddr, sizeof(u32)));

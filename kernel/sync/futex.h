@@ -9,6 +9,9 @@
 // Sleep while *uaddr == expected. 0 when woken or when the word already
 // differs; error for a bad or misaligned address or when killed.
 Result<void> futex_wait(u64 uaddr, int expected);
+// The same with a deadline, a time CSR value (10 MHz, what rdtime reads):
+// TimedOut once it has passed. The clock notices it at its next tick.
+Result<void> futex_wait_until(u64 uaddr, int expected, u64 deadline);
 // Wake up to n sleepers on uaddr; returns how many were woken.
 Result<int> futex_wake(u64 uaddr, int n);
 // texit: store v to *uaddr and wake every sleeper on it, as one step with

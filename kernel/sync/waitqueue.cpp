@@ -9,20 +9,27 @@
 // a killable sleeper runnable (under the thread's lock, where the killed flag
 // is checked below, so a kill cannot slip in between either), and the
 // sleeper takes its own entry off the queue when it has the guard again.
-bool WaitQueue::sleep(u64 key, bool killable) {
+//
+// A deadline works like a kill that comes from the clock: the clock looks
+// at sleep_deadline under the thread's lock, and the sleeper checks the
+// time under the same lock before it sleeps, so a deadline that passes
+// between the two is seen by one of them.
+bool WaitQueue::sleep(u64 key, bool killable, u64 deadline) {
   check_guard();
   Thread* t = current();
   Waiter w{{}, t, key};
   t->lock.acquire();
-  if (killable && must_end(t)) {
+  if ((killable && must_end(t)) || (deadline && read_time() >= deadline)) {
     t->lock.release();
     return false;
   }
   waiters_.push_back(&w);
   t->state = ThreadState::Sleeping;
   t->sleep_killable = killable;
+  t->sleep_deadline = deadline;
   guard_.release();
   sched();
+  t->sleep_deadline = 0;
   t->lock.release();
   guard_.acquire();
   if (!w.node.linked()) return true;  // a waker took us off the queue

@@ -44,10 +44,14 @@ class WaitQueue {
   // Sleep until woken (the caller holds the guard lock; it is released
   // while asleep and held again on return). Disk I/O, sleep locks and the
   // log wait this way: what they wait for always comes.
-  bool wait(u64 key = 0) { return sleep(key, false); }
+  bool wait(u64 key = 0) { return sleep(key, false, 0); }
   // The same for waits that a kill must end: returns false at once, without
   // sleeping, if the thread must end, and a kill wakes it.
-  bool wait_killable(u64 key = 0) { return sleep(key, true); }
+  bool wait_killable(u64 key = 0) { return sleep(key, true, 0); }
+  // The same, and also returns false at the time CSR value `deadline`:
+  // at once if it has passed, else when the clock wakes the thread, which
+  // the caller has registered with timeout_add (proc.h) beforehand.
+  bool wait_killable_until(u64 key, u64 deadline) { return sleep(key, true, deadline); }
 
   // Take up to n waiters off the queue, in arrival order, and make their
   // threads runnable; returns how many were taken. A waiter that a kill is
@@ -88,7 +92,7 @@ class WaitQueue {
   static constexpr int kAll = 0x7fffffff;
 
  private:
-  bool sleep(u64 key, bool killable);
+  bool sleep(u64 key, bool killable, u64 deadline);
   void check_guard() const;
   static bool wake_waiter(Waiter* w);
 

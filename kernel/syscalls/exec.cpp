@@ -11,19 +11,30 @@
 
 i64 sys_exec() {
   char path[MAXPATH];
-  if (!arg_str(0, path, sizeof(path))) return -1;
+  auto got = arg_str(0, path, sizeof(path));
+  if (!got) return sysret(got);
   u64 uargv = arg_raw(1);
   char* argv[MAXARG + 1] = {};
-  i64 result = -1;
+  i64 result = syserr(Error::TooBig);
   int argc = 0;
   for (;; argc++) {
-    if (argc > MAXARG) goto out;
     u64 uarg;
-    if (!copy_in(&uarg, uargv + argc * sizeof(u64), sizeof(uarg))) goto out;
+    if (!copy_in(&uarg, uargv + argc * sizeof(u64), sizeof(uarg))) {
+      result = syserr(Error::Fault);
+      goto out;
+    }
     if (uarg == 0) break;
-    if (argc == MAXARG) goto out;
+    if (argc == MAXARG) goto out;  // TooBig
     argv[argc] = static_cast<char*>(kalloc());  // one page per argument
-    if (!argv[argc] || !copy_in_str(argv[argc], uarg, PGSIZE)) goto out;
+    if (!argv[argc]) {
+      result = syserr(Error::NoMemory);
+      goto out;
+    }
+    auto arg = copy_in_str(argv[argc], uarg, PGSIZE);
+    if (!arg) {
+      result = syserr(arg.error() == Error::NameTooLong ? Error::TooBig : arg.error());
+      goto out;
+    }
   }
   result = sysret(exec(path, argv));
 out:

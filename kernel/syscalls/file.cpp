@@ -40,7 +40,10 @@ namespace {
 // instead; anything else existing is an error.
 Result<Inode*> create(const char* path, i16 type, i16 major, i16 minor) {
   char name[DIRSIZ + 1];
-  Inode* dp = TRY(nameiparent(path, name));
+  auto parent = nameiparent(path, name);
+  if (!parent && parent.error() == Error::Busy)  // "/": it exists, a directory
+    return type == T_FILE ? Error::IsDir : Error::Exists;
+  Inode* dp = TRY(parent);
   ilock(dp);
   auto found = dirlookup(dp, name, nullptr);
   if (found) {
@@ -49,8 +52,9 @@ Result<Inode*> create(const char* path, i16 type, i16 major, i16 minor) {
     ilock(ip);
     if (type == T_FILE && (ip->type == T_FILE || ip->type == T_DEVICE))
       return ip;
+    Error e = type == T_FILE ? Error::IsDir : Error::Exists;  // a directory
     iunlockput(ip);
-    return Error::Exists;
+    return e;
   }
   if (found.error() != Error::NotFound) {  // e.g. the inode cache is full
     iunlockput(dp);
@@ -115,11 +119,16 @@ bool user_readable(u64 addr, size_t n) {
   return true;
 }
 
-// Path argument n, copied in. False if the pointer is bad or the string
-// does not fit in MAXPATH bytes.
-bool arg_path(int n, char (&path)[MAXPATH]) {
-  return arg_str(n, path, MAXPATH).ok();
+// Path argument n, copied in: Fault if the pointer is bad, NameTooLong if
+// the string does not fit in MAXPATH bytes.
+Result<void> arg_path(int n, char (&path)[MAXPATH]) {
+  auto r = arg_str(n, path, MAXPATH);
+  if (!r) return r.error();
+  return {};
 }
+
+constexpr i64 kBadFd = -static_cast<i64>(Error::BadFile);
+constexpr i64 kNoFile = -static_cast<i64>(Error::FileTable);
 
 }  // namespace
 
@@ -127,9 +136,9 @@ i64 sys_read() {
   int fd = arg_int(0);
   u64 dst = arg_raw(1);
   int n = arg_int(2);
-  if (n < 0) return -1;
+  if (n < 0) return syserr(Error::Invalid);
   FileRef f = fd_get(fd);
-  if (!f) return -1;
+  if (!f) return kBadFd;
   return sysret(file_read(f.get(), true, dst, static_cast<size_t>(n)));
 }
 
@@ -137,22 +146,23 @@ i64 sys_write() {
   int fd = arg_int(0);
   u64 src = arg_raw(1);
   int n = arg_int(2);
-  if (n < 0 || !user_readable(src, static_cast<size_t>(n))) return -1;
+  if (n < 0) return syserr(Error::Invalid);
+  if (!user_readable(src, static_cast<size_t>(n))) return syserr(Error::Fault);
   FileRef f = fd_get(fd);
-  if (!f) return -1;
+  if (!f) return kBadFd;
   return sysret(file_write(f.get(), true, src, static_cast<size_t>(n)));
 }
 
 i64 sys_close() {
   FileRef f = fd_take(arg_int(0));
-  return f ? 0 : -1;  // f's reference, the table's, is dropped here
+  return f ? 0 : kBadFd;  // f's reference, the table's, is dropped here
 }
 
 i64 sys_dup() {
   FileRef f = fd_get(arg_int(0));
-  if (!f) return -1;
+  if (!f) return kBadFd;
   auto fd = fd_reserve();
-  if (!fd) return -1;
+  if (!fd) return syserr(fd.error());
   fd_install(fd.value(), f.release());
   return fd.value();
 }
@@ -160,10 +170,10 @@ i64 sys_dup() {
 i64 sys_fstat() {
   FileRef f = fd_get(arg_int(0));
   UserOut<struct stat> dst{arg_raw(1)};
-  if (!f) return -1;
+  if (!f) return kBadFd;
   struct stat st;
   memset(&st, 0, sizeof(st));  // no kernel stack bytes in the padding
-  if (!file_stat(f.get(), &st)) return -1;
+  CHECK_SYS(file_stat(f.get(), &st));
   return sysret(write_user(dst, st));
 }
 
@@ -175,9 +185,9 @@ i64 sys_pipe() {
   UserOut<PipeFds> dst{arg_raw(0)};
   FileRef rf = file_alloc();
   FileRef wf = file_alloc();
-  if (!rf || !wf) return -1;
+  if (!rf || !wf) return kNoFile;
   auto p = pipe_alloc();
-  if (!p) return -1;
+  if (!p) return syserr(p.error());
   // From here on, dropping rf and wf closes the pipe's ends (and frees it).
   rf->type = File::Type::Pipe;
   rf->readable = true;
@@ -186,16 +196,17 @@ i64 sys_pipe() {
   wf->writable = true;
   wf->pipe = p.value();
   auto rfd = fd_reserve();
-  if (!rfd) return -1;
+  if (!rfd) return syserr(rfd.error());
   auto wfd = fd_reserve();
   if (!wfd) {
     fd_unreserve(rfd.value());
-    return -1;
+    return syserr(wfd.error());
   }
-  if (!write_user(dst, PipeFds{rfd.value(), wfd.value()})) {
+  auto w = write_user(dst, PipeFds{rfd.value(), wfd.value()});
+  if (!w) {
     fd_unreserve(rfd.value());
     fd_unreserve(wfd.value());
-    return -1;
+    return syserr(w.error());
   }
   fd_install(rfd.value(), rf.release());
   fd_install(wfd.value(), wf.release());
@@ -204,28 +215,28 @@ i64 sys_pipe() {
 
 i64 sys_open() {
   char path[MAXPATH];
-  if (!arg_path(0, path)) return -1;
+  CHECK_SYS(arg_path(0, path));
   int omode = arg_int(1);
   // Everything that can run out is taken before the operation begins, so
   // that a failure needs no disk undo.
   FileRef f = file_alloc();
-  if (!f) return -1;
+  if (!f) return kNoFile;
   auto fd = fd_reserve();
-  if (!fd) return -1;
+  if (!fd) return syserr(fd.error());
 
   LogOp op;
   Result<Inode*> r = (omode & O_CREATE) ? create(path, T_FILE, 0, 0)
                                         : lookup(path);
   if (r && !(omode & O_CREATE)) ilock(r.value());
-  bool ok = r.ok();
-  Inode* ip = ok ? r.value() : nullptr;
-  if (ok && ip->type == T_DIR && omode != O_RDONLY) ok = false;
-  if (ok && ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV))
-    ok = false;
-  if (!ok) {
+  Error err = r.ok() ? Error{} : r.error();
+  Inode* ip = r.ok() ? r.value() : nullptr;
+  if (ip && ip->type == T_DIR && omode != O_RDONLY) err = Error::IsDir;
+  if (ip && ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV))
+    err = Error::NoDevice;
+  if (err != Error{}) {
     if (ip) iunlockput(ip);
     fd_unreserve(fd.value());
-    return -1;
+    return syserr(err);
   }
 
   if (ip->type == T_DEVICE) {
@@ -248,38 +259,41 @@ i64 sys_open() {
 
 i64 sys_mknod() {
   char path[MAXPATH];
-  if (!arg_path(0, path)) return -1;
+  CHECK_SYS(arg_path(0, path));
   int major = arg_int(1);
   int minor = arg_int(2);
-  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff) return -1;
+  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
+    return syserr(Error::Invalid);
   LogOp op;
   auto r = create(path, T_DEVICE, static_cast<i16>(major),
                   static_cast<i16>(minor));
-  if (r) iunlockput(r.value());
-  return r ? 0 : -1;
+  if (!r) return syserr(r.error());
+  iunlockput(r.value());
+  return 0;
 }
 
 i64 sys_mkdir() {
   char path[MAXPATH];
-  if (!arg_path(0, path)) return -1;
+  CHECK_SYS(arg_path(0, path));
   LogOp op;
   auto r = create(path, T_DIR, 0, 0);
-  if (r) iunlockput(r.value());
-  return r ? 0 : -1;
+  if (!r) return syserr(r.error());
+  iunlockput(r.value());
+  return 0;
 }
 
 i64 sys_chdir() {
   char path[MAXPATH];
-  if (!arg_path(0, path)) return -1;
+  CHECK_SYS(arg_path(0, path));
   Process* p = myproc();
   LogOp op;
   auto r = lookup(path);
-  if (!r) return -1;
+  if (!r) return syserr(r.error());
   Inode* ip = r.value();
   ilock(ip);
   if (ip->type != T_DIR) {
     iunlockput(ip);
-    return -1;
+    return syserr(Error::NotDir);
   }
   iunlock(ip);
   Inode* old;
@@ -297,17 +311,22 @@ i64 sys_link() {
   char old_path[MAXPATH];
   char new_path[MAXPATH];
   char name[DIRSIZ + 1];
-  if (!arg_path(0, old_path) || !arg_path(1, new_path)) return -1;
+  CHECK_SYS(arg_path(0, old_path));
+  CHECK_SYS(arg_path(1, new_path));
   LogOp op;
   auto r = lookup(old_path);
-  if (!r) return -1;
+  if (!r) return syserr(r.error());
   Inode* ip = r.value();
   ilock(ip);
   // No links to directories (they would make cycles), and nlink must not
   // overflow its 16 bits. A file whose last name is gone stays gone.
-  if (ip->type == T_DIR || ip->nlink == 0x7fff || ip->nlink < 1) {
+  Error err = ip->type == T_DIR    ? Error::Perm
+              : ip->nlink == 0x7fff ? Error::TooManyLinks
+              : ip->nlink < 1       ? Error::NotFound
+                                    : Error{};
+  if (err != Error{}) {
     iunlockput(ip);
-    return -1;
+    return syserr(err);
   }
   // Count the link first and drop the lock: the new parent may be an
   // ancestor of ip, and locks go parent before child.
@@ -317,11 +336,12 @@ i64 sys_link() {
 
   Result<void> linked = Error::NotFound;
   auto parent = nameiparent(new_path, name);
+  if (!parent) linked = parent.error();
   if (parent) {
     Inode* dp = parent.value();
     ilock(dp);
     linked = dp->dev == ip->dev ? dirlink(dp, name, ip->inum)
-                                : Result<void>(Error::Invalid);
+                                : Result<void>(Error::CrossDevice);
     iunlockput(dp);
   }
   if (!linked) {
@@ -329,7 +349,7 @@ i64 sys_link() {
     ip->nlink--;
     iupdate(ip);
     iunlockput(ip);
-    return -1;
+    return syserr(linked.error());
   }
   iput(ip);
   return 0;
@@ -338,10 +358,10 @@ i64 sys_link() {
 i64 sys_unlink() {
   char path[MAXPATH];
   char name[DIRSIZ + 1];
-  if (!arg_path(0, path)) return -1;
+  CHECK_SYS(arg_path(0, path));
   LogOp op;
   auto parent = nameiparent(path, name);
-  if (!parent) return -1;
+  if (!parent) return syserr(parent.error());
   Inode* dp = parent.value();
   ilock(dp);
   u32 off = 0;
@@ -349,7 +369,7 @@ i64 sys_unlink() {
                                  : dirlookup(dp, name, &off);
   if (!found) {
     iunlockput(dp);
-    return -1;
+    return syserr(found.error());
   }
   Inode* ip = found.value();
   ilock(ip);
@@ -357,7 +377,7 @@ i64 sys_unlink() {
   if (ip->type == T_DIR && !dir_is_empty(ip)) {
     iunlockput(ip);
     iunlockput(dp);
-    return -1;
+    return syserr(Error::NotEmpty);
   }
   dirent empty{};
   auto w = writei(dp, false, reinterpret_cast<u64>(&empty), off, sizeof(empty));

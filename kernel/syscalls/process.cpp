@@ -30,8 +30,9 @@ i64 sys_sbrk() { return sysret(myproc()->as->resize(arg_int(0))); }
 
 i64 sys_sleep() {
   int n = arg_int(0);
-  if (n < 0) return -1;
-  return sleep_until_tick(ticks_now() + static_cast<u64>(n)) ? 0 : -1;
+  if (n < 0) return syserr(Error::Invalid);
+  return sleep_until_tick(ticks_now() + static_cast<u64>(n)) ? 0
+                                                             : syserr(Error::Interrupted);
 }
 
 i64 sys_uptime() { return static_cast<i64>(ticks_now()); }
@@ -59,6 +60,7 @@ int pi_state(ThreadState s) {
 // One record per thread of every process, plus one for each process with
 // no thread left (a zombie; tid 0), each handed to put() under the
 // process's lock. -1 as soon as put() refuses one, else the count.
+// (sys_procinfo turns the -1 into the reason put() kept.)
 template <typename Put>
 i64 list_records(Put put) {
   i64 n = 0;
@@ -103,21 +105,25 @@ i64 list_records(Put put) {
 i64 sys_procinfo() {
   u64 buf = arg_raw(0);
   int max = arg_int(1);
-  if (max < 0) return -1;
+  if (max < 0) return syserr(Error::Invalid);
   for (;;) {
     int n = 0;
     u64 again_at = 0;  // a record's place that was copy-on-write
+    Error why = Error::Range;  // more records than max
     i64 r = list_records([&](const struct procinfo& rec) {
       if (n >= max) return false;
       u64 at = buf + n * sizeof(procinfo);
       auto w = write_user(UserOut<struct procinfo>{at}, rec);
-      if (!w && w.error() == Error::Again) again_at = at;
-      if (!w) return false;
+      if (!w && w.error() == Error::Retry) again_at = at;
+      if (!w) {
+        why = w.error();
+        return false;
+      }
       n++;
       return true;
     });
-    if (!again_at) return r;
-    if (!user_prepare_write(again_at, sizeof(procinfo))) return -1;
+    if (!again_at) return r >= 0 ? r : syserr(why);
+    CHECK_SYS(user_prepare_write(again_at, sizeof(procinfo)));
   }
 }
 
@@ -137,7 +143,7 @@ i64 sys_bootargs() {
   u64 buf = arg_raw(0);
   int n = arg_int(1);
   size_t len = strlen(g_boot.bootargs);
-  if (n <= 0 || len + 1 > static_cast<size_t>(n)) return -1;
-  if (!copy_out(buf, g_boot.bootargs, len + 1)) return -1;
+  if (n <= 0 || len + 1 > static_cast<size_t>(n)) return syserr(Error::Range);
+  CHECK_SYS(copy_out(buf, g_boot.bootargs, len + 1));
   return static_cast<i64>(len);
 }

@@ -30,6 +30,7 @@ i64 sys_desch();
 i64 sys_mkrun();
 i64 sys_futex_wait();
 i64 sys_futex_wake();
+i64 sys_futex_wait_until();
 // file family (syscalls/file.cpp)
 i64 sys_pipe();
 i64 sys_read();

@@ -27,10 +27,12 @@ i64 sys_desch() {
   Process* p = t->proc;
   SpinGuard g(p->desch_lock);
   auto guard = read_user(UserIn<int>{arg_raw(0)});
-  if (!guard) return -1;
+  if (!guard) return sysret(guard);
   if (guard.value() == 0) return 0;
   // Only mkrun takes a waiter off this queue; any other return is a kill.
-  return p->desch_wait.wait_killable(static_cast<u64>(t->tid)) ? 0 : -1;
+  return p->desch_wait.wait_killable(static_cast<u64>(t->tid))
+             ? 0
+             : syserr(Error::Interrupted);
 }
 
 // Only the caller's own process's threads: one process cannot wake
@@ -39,9 +41,14 @@ i64 sys_mkrun() {
   int tid = arg_int(0);
   Process* p = myproc();
   SpinGuard g(p->desch_lock);
-  return p->desch_wait.wake_key(static_cast<u64>(tid), 1) ? 0 : -1;
+  return p->desch_wait.wake_key(static_cast<u64>(tid), 1) ? 0
+                                                          : syserr(Error::NoProcess);
 }
 
 i64 sys_futex_wait() { return sysret(futex_wait(arg_raw(0), arg_int(1))); }
+
+i64 sys_futex_wait_until() {
+  return sysret(futex_wait_until(arg_raw(0), arg_int(1), arg_raw(2)));
+}
 
 i64 sys_futex_wake() { return sysret(futex_wake(arg_raw(0), arg_int(1))); }

@@ -1,6 +1,7 @@
 # Program entry. exec starts us here with a0 = argc, a1 = argv and a 16-byte
-# aligned stack. We run the C++ global constructors, then main, and hand
-# main's return value to exit, so returning from main ends the program.
+# aligned stack. We set up the thread-local block, run the C++ global
+# constructors, then main, and hand main's return value to exit, so
+# returning from main ends the program.
   .section .text.start, "ax", @progbits
   .global _start
   .type _start, @function
@@ -12,6 +13,8 @@ _start:
   # argc and argv live in callee-saved registers across the constructors.
   mv s1, a0
   mv s2, a1
+  # This thread's thread-local block (tls.c), before any code can use one.
+  call weft_tls_main
   lla s3, __init_array_start
   lla s4, __init_array_end
 1:

@@ -1,28 +1,25 @@
-// errno.h: POSIX error numbers (the Linux values) for the thread library.
+// errno.h: the error numbers (weft/errno.h) and errno, which is thread-local
+// (tls.h): each thread sees the number of its own last failed call.
 //
-// The pthread_* functions return these numbers; the sem_* functions return
-// -1 and leave the number in errno. errno is one variable for the whole
-// process, not one per thread: read it right after the failing call, and do
-// not rely on it when several threads fail calls at the same time.
+// A system call that fails returns -1 and leaves its error number in errno
+// (the kernel returns the number negated; usys.S does the rest). The
+// pthread_* functions return the number instead; the sem_* functions
+// return -1 and set errno. A successful call leaves errno as it was.
 #pragma once
 
-#define EPERM 1
-#define ESRCH 3
-#define EINTR 4
-#define EAGAIN 11
-#define ENOMEM 12
-#define EBUSY 16
-#define EINVAL 22
-#define EDEADLK 35
-#define ENOSYS 38
-#define EOVERFLOW 75
-#define ETIMEDOUT 110
+#include "weft/errno.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-extern int errno;
+extern __thread int errno;
+
+// A short text for an error number ("No such file or directory").
+char *strerror(int err);
+// Prints "s: text of errno" (or just the text if s is NULL or empty) to
+// fd 2.
+void perror(const char *s);
 
 #ifdef __cplusplus
 }

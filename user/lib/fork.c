@@ -13,6 +13,7 @@
 // never nest. Releases go in the reverse order. Every one of these locks is
 // held only for a bounded time (never across a wait for another thread), so
 // fork cannot deadlock on them. The print locks are not taken (printf.c).
+#include "pthread.h"
 #include "sync_impl.h"
 #include "user.h"
 
@@ -31,18 +32,51 @@ static const struct fork_hooks library_hooks[] = {
 
 #define NHOOKS (int)(sizeof(library_hooks) / sizeof(library_hooks[0]))
 
-// pthread_atfork handlers, when they come, go around this: their prepare
-// hooks before the library's (they may call malloc or printf), their parent
-// and child hooks after the library's locks are free again.
+// The program's pthread_atfork handlers go around the library's hooks:
+// their prepare hooks before the library's (they may call malloc or
+// printf), their parent and child hooks after the library's locks are free
+// again. The registry has a lock of its own, held from the first prepare
+// to the last parent or child handler, so a registration cannot land in
+// the middle of a fork.
+static struct fork_hooks user_hooks[PTHREAD_ATFORK_MAX];  // guarded by user_lock
+static int nuser;
+static int user_lock;  // futex mutex word
+
+int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  weft_fmutex_lock(&user_lock);
+  int err = ENOMEM;
+  if (nuser < PTHREAD_ATFORK_MAX) {
+    user_hooks[nuser].prepare = prepare;
+    user_hooks[nuser].parent = parent;
+    user_hooks[nuser].child = child;
+    nuser++;
+    err = 0;
+  }
+  weft_fmutex_unlock(&user_lock);
+  return err;
+}
+
 int fork(void) {
+  weft_fmutex_lock(&user_lock);
+  for (int i = nuser - 1; i >= 0; i--)
+    if (user_hooks[i].prepare)
+      user_hooks[i].prepare();
   for (int i = 0; i < NHOOKS; i++)
     if (library_hooks[i].prepare)
       library_hooks[i].prepare();
   int pid = weft_sys_fork();
+  int err = errno;
   for (int i = NHOOKS - 1; i >= 0; i--) {
     void (*hook)(void) = pid == 0 ? library_hooks[i].child : library_hooks[i].parent;
     if (hook)
       hook();
   }
+  for (int i = 0; i < nuser; i++) {
+    void (*hook)(void) = pid == 0 ? user_hooks[i].child : user_hooks[i].parent;
+    if (hook)
+      hook();
+  }
+  weft_fmutex_unlock(&user_lock);
+  errno = err;
   return pid;
 }

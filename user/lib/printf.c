@@ -198,6 +198,13 @@ int vfprintf(int fd, const char *fmt, va_list ap) {
     int is_long = 0;
     for (; *p == 'l' || *p == 'z'; p++)
       is_long = 1;
+    // A bare %l, as older xv6 programs write it: a 64-bit unsigned
+    // number. What follows it is ordinary text.
+    if (is_long && p[-1] == 'l' && (*p == '\0' || !strchr("diuxX", *p))) {
+      put_number(&o, &sp, va_arg(ap, unsigned long), 10, 0, "", 0);
+      p--;
+      continue;
+    }
 
     switch (*p) {
     case 'd':

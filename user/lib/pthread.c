@@ -11,6 +11,7 @@
 #include "pthread.h"
 
 #include "sync_impl.h"
+#include "tls.h"
 #include "user.h"
 
 enum {
@@ -27,7 +28,8 @@ struct row {
   void *(*start)(void *);
   void *arg;
   void *retval;  // written by the thread before it ends, read after done
-  void *stack;   // from malloc
+  void *stack;   // from malloc; its top also holds the thread-local block
+  void *tp;      // the thread-local block (tls.h)
 };
 
 static struct row rows[NTHR];  // state and tid guarded by table_lock
@@ -61,6 +63,7 @@ static void reap_locked(void) {
 }
 
 static __attribute__((noreturn)) void finish(struct row *r, void *retval) {
+  weft_pthread_key_exit();
   r->retval = retval;
   // Publish retval before done; the joiner reads done with acquire.
   __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -71,6 +74,7 @@ static __attribute__((noreturn)) void finish(struct row *r, void *retval) {
 // pthread_exit with its return value.
 static void trampoline(void *a) {
   struct row *r = (struct row *)a;
+  tls_enter(r->tp);
   finish(r, r->start(r->arg));
 }
 
@@ -90,6 +94,7 @@ void weft_pthread_fork_parent(void) {
 }
 
 void weft_pthread_fork_child(void) {
+  weft_self_forget();
   int me = gettid();
   ndetached = 0;
   for (int i = 0; i < NTHR; i++) {
@@ -156,6 +161,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   size_t size = attr ? attr->stacksize : PTHREAD_STACK_DEFAULT;
   int detached = attr && attr->detachstate == PTHREAD_CREATE_DETACHED;
   size = (size + 15) & ~(size_t)15;  // keeps the stack top 16-byte aligned
+  size += tls_block_size();
   char *stack = malloc(size);
   if (stack == NULL)
     return EAGAIN;
@@ -181,7 +187,9 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   r->arg = arg;
   r->retval = NULL;
   r->stack = stack;
-  int tid = tspawn(stack + size, trampoline, r);
+  char *top = stack + size;
+  r->tp = tls_carve(&top);
+  int tid = tspawn(top, trampoline, r);
   if (tid < 0) {
     r->stack = NULL;  // still ROW_FREE
     weft_fmutex_unlock(&table_lock);
@@ -229,8 +237,10 @@ void pthread_exit(void *retval) {
   weft_fmutex_lock(&table_lock);
   struct row *r = find_locked(gettid());
   weft_fmutex_unlock(&table_lock);
-  if (r == NULL)
+  if (r == NULL) {
+    weft_pthread_key_exit();
     texit(NULL, 0);  // the main thread, or a thread not made here
+  }
   finish(r, retval);
 }
 
@@ -259,91 +269,6 @@ pthread_t pthread_self(void) {
 
 int pthread_equal(pthread_t a, pthread_t b) {
   return a == b;
-}
-
-// ---------------------------------------------------------------------------
-// Mutexes.
-
-int pthread_mutexattr_init(pthread_mutexattr_t *attr) {
-  attr->unused = 0;
-  return 0;
-}
-
-int pthread_mutexattr_destroy(pthread_mutexattr_t *attr) {
-  (void)attr;
-  return 0;
-}
-
-int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
-  (void)attr;
-  m->state = 0;
-  return 0;
-}
-
-int pthread_mutex_destroy(pthread_mutex_t *m) {
-  return __atomic_load_n(&m->state, __ATOMIC_RELAXED) != 0 ? EBUSY : 0;
-}
-
-int pthread_mutex_lock(pthread_mutex_t *m) {
-  weft_fmutex_lock(&m->state);
-  return 0;
-}
-
-int pthread_mutex_trylock(pthread_mutex_t *m) {
-  return weft_fmutex_trylock(&m->state) ? 0 : EBUSY;
-}
-
-int pthread_mutex_unlock(pthread_mutex_t *m) {
-  if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0)
-    return EPERM;
-  weft_fmutex_unlock(&m->state);
-  return 0;
-}
-
-// ---------------------------------------------------------------------------
-// Condition variables.
-
-int pthread_condattr_init(pthread_condattr_t *attr) {
-  attr->unused = 0;
-  return 0;
-}
-
-int pthread_condattr_destroy(pthread_condattr_t *attr) {
-  (void)attr;
-  return 0;
-}
-
-int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr) {
-  (void)attr;
-  c->q.lock = 0;
-  c->q.head = NULL;
-  c->q.tail = NULL;
-  return 0;
-}
-
-int pthread_cond_destroy(pthread_cond_t *c) {
-  return weft_waitq_empty(&c->q) ? 0 : EBUSY;
-}
-
-int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
-  // On the queue before the mutex is released: a signal from whoever takes
-  // the mutex next finds this waiter (no lost wake-up).
-  struct weft_waiter w;
-  weft_waitq_add(&c->q, &w);
-  weft_fmutex_unlock(&m->state);
-  weft_waiter_sleep(&w);
-  weft_fmutex_lock(&m->state);
-  return 0;
-}
-
-int pthread_cond_signal(pthread_cond_t *c) {
-  weft_waitq_wake(&c->q, 1);
-  return 0;
-}
-
-int pthread_cond_broadcast(pthread_cond_t *c) {
-  weft_waitq_wake(&c->q, -1);
-  return 0;
 }
 
 // ---------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 
 #include "user.h"
 
-int errno;
-
 int sem_init(sem_t *s, int pshared, unsigned value) {
   (void)pshared;
   if (value > SEM_VALUE_MAX) {

@@ -5,6 +5,7 @@
 #include "thread.h"
 
 #include "sync_impl.h"
+#include "tls.h"
 #include "user.h"
 
 // ---------------------------------------------------------------------------
@@ -19,9 +20,11 @@
 
 struct clone_rec {
   void *stack;  // the page given to clone; NULL: row free
-  void *block;  // what malloc returned, for free
+  void *block;  // what malloc returned, for free; also holds the
+                // thread-local block (tls.h) after the stack page
   void (*start)(void *);
   void *arg;
+  void *tp;
 };
 
 static struct clone_rec clone_recs[NPROC];  // guarded by clone_recs_lock
@@ -32,15 +35,19 @@ static int clone_recs_lock;                 // futex mutex word
 // stays put until thread_join, which comes after the clone has exited.
 static void clone_trampoline(void *a) {
   struct clone_rec *r = (struct clone_rec *)a;
+  tls_enter(r->tp);
   r->start(r->arg);
   exit(0);
 }
 
 int thread_create(void (*start)(void *), void *arg) {
-  char *block = malloc(2 * PGSIZE);
+  size_t tls = tls_block_size();
+  char *block = malloc(2 * PGSIZE + tls);
   if (block == NULL)
     return -1;
-  void *stack = (void *)(((uintptr_t)block + PGSIZE - 1) & ~(uintptr_t)(PGSIZE - 1));
+  char *stack = (char *)(((uintptr_t)block + PGSIZE - 1) & ~(uintptr_t)(PGSIZE - 1));
+  char *tls_top = stack + PGSIZE + tls;
+  void *tp = tls_carve(&tls_top);
 
   struct clone_rec *r = NULL;
   weft_fmutex_lock(&clone_recs_lock);
@@ -51,6 +58,7 @@ int thread_create(void (*start)(void *), void *arg) {
       r->block = block;
       r->start = start;
       r->arg = arg;
+      r->tp = tp;
       break;
     }
   }
@@ -253,6 +261,51 @@ void weft_waitq_add(struct weft_waitq *q, struct weft_waiter *w) {
 void weft_waiter_sleep(struct weft_waiter *w) {
   while (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE) == 0)
     futex_wait(&w->woken, 0);
+}
+
+int weft_waiter_sleep_until(struct weft_waitq *q, struct weft_waiter *w,
+                            unsigned long deadline) {
+  int saved = errno;
+  int err = 0;
+  while (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE) == 0) {
+    if (futex_wait_until(&w->woken, 0, deadline) == 0 || errno != ETIMEDOUT)
+      continue;
+    // Timed out: leave the queue, unless a waker has already taken w off
+    // it (then its wake-up is on the way and this wait is not timed out).
+    weft_fmutex_lock(&q->lock);
+    struct weft_waiter *prev = NULL, *cur = q->head;
+    while (cur != NULL && cur != w) {
+      prev = cur;
+      cur = cur->next;
+    }
+    if (cur == w) {
+      if (prev)
+        prev->next = w->next;
+      else
+        q->head = w->next;
+      if (q->tail == w)
+        q->tail = prev;
+      err = ETIMEDOUT;
+    }
+    weft_fmutex_unlock(&q->lock);
+    if (err)
+      break;
+    weft_waiter_sleep(w);
+  }
+  errno = saved;
+  return err;
+}
+
+static __thread int self_tid;
+
+int weft_self(void) {
+  if (self_tid == 0)
+    self_tid = gettid();
+  return self_tid;
+}
+
+void weft_self_forget(void) {
+  self_tid = 0;
 }
 
 int weft_waitq_wake(struct weft_waitq *q, int n) {

@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errno.h"  // errno (thread-local), strerror, perror
 #include "fcntl.h"
 #include "stat.h"
+#include "time.h"   // clock_gettime
+#include "tls.h"    // thread-local storage for threads made by hand
 #include "thread.h"  // the OSTEP thread library (pthread.h: POSIX style)
 #include "weft/param.h"
 #include "weft/kstat.h"
@@ -65,6 +68,9 @@ int mkrun(int tid);
 // Futex: sleep while *addr == expected; wake up to n sleepers.
 int futex_wait(int *addr, int expected);
 int futex_wake(int *addr, int n);
+// futex_wait with a deadline, a value of the time CSR (rdtime, 10 MHz): -1
+// with errno ETIMEDOUT once it has passed (seen at the next timer tick).
+int futex_wait_until(int *addr, int expected, unsigned long deadline);
 
 // Formatted output (printf.c). %d %i %u %x %X %p %s %c %%, the l/ll/z
 // length modifiers, a field width (or *), '-' to left-align and '0' to pad

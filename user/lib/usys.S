@@ -1,6 +1,8 @@
 # System call stubs. The arguments are already in a0..a5 where the C calling
-# convention put them, so a stub only loads the call number into a7, traps,
-# and returns with the kernel's result in a0.
+# convention put them, so a stub only loads the call number into a7 and
+# traps. A result from -4095 to -1 is an error number, negated: the stub
+# then returns -1 through weft_syscall_error (errno.c), which sets errno.
+#include "weft/errno.h"
 #include "weft/syscall.h"
 
 .macro SYSCALL name, number
@@ -10,6 +12,10 @@
 \name:
   li a7, \number
   ecall
+  li t0, -WEFT_ERRNO_MAX
+  bltu a0, t0, 1f
+  tail weft_syscall_error
+1:
   ret
   .size \name, . - \name
 .endm
@@ -51,3 +57,4 @@ SYSCALL desch, SYS_desch
 SYSCALL mkrun, SYS_mkrun
 SYSCALL futex_wait, SYS_futex_wait
 SYSCALL futex_wake, SYS_futex_wake
+SYSCALL futex_wait_until, SYS_futex_wait_until

@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
   emit("\n");
   flush();
   if (failed) {
-    fprintf(2, "echo: write error\n");
+    fprintf(2, "echo: write error: %s\n", strerror(errno));
     return 1;
   }
   return 0;

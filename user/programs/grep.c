@@ -138,7 +138,7 @@ static int grep(const struct regex *re, int fd, const char *name) {
     }
   }
   if (n < 0) {
-    fprintf(2, "grep: read error on %s\n", name);
+    fprintf(2, "grep: %s: %s\n", name, strerror(errno));
     return -1;
   }
   if (have > 0)
@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     int fd = open(argv[i], O_RDONLY);
     if (fd < 0) {
-      fprintf(2, "grep: cannot open %s\n", argv[i]);
+      fprintf(2, "grep: %s: %s\n", argv[i], strerror(errno));
       error = 1;
       continue;
     }

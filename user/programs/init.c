@@ -22,14 +22,14 @@ int main(void) {
     printf("init: starting sh\n");
     int pid = fork();
     if (pid < 0) {
-      fprintf(2, "init: fork failed\n");
+      fprintf(2, "init: fork: %s\n", strerror(errno));
       sleep(100);
       continue;
     }
     if (pid == 0) {
       exec("sh", sh_argv);
       exec("/sh", sh_argv);
-      fprintf(2, "init: cannot exec sh\n");
+      fprintf(2, "init: exec sh: %s\n", strerror(errno));
       exit(1);
     }
     // Children other than the shell are orphans that were re-parented to
@@ -40,7 +40,7 @@ int main(void) {
         break;
       if (w < 0) {
         // Cannot happen while the shell lives; avoid spinning if it does.
-        fprintf(2, "init: wait failed\n");
+        fprintf(2, "init: wait: %s\n", strerror(errno));
         sleep(100);
         break;
       }

@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
       fprintf(2, "kill: bad pid %s\n", argv[i]);
       status = 1;
     } else if (kill(pid) < 0) {
-      fprintf(2, "kill: cannot kill %d\n", pid);
+      fprintf(2, "kill: %d: %s\n", pid, strerror(errno));
       status = 1;
     }
   }

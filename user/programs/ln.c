@@ -7,7 +7,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (link(argv[1], argv[2]) < 0) {
-    fprintf(2, "ln: cannot link %s to %s\n", argv[2], argv[1]);
+    fprintf(2, "ln: cannot link %s to %s: %s\n", argv[2], argv[1], strerror(errno));
     return 1;
   }
   return 0;

@@ -40,7 +40,7 @@ static int list_dir(int fd, const char *path) {
     name[DIRSIZ] = '\0';
     struct stat st;
     if (stat(full, &st) < 0) {
-      fprintf(2, "ls: cannot stat %s\n", full);
+      fprintf(2, "ls: %s: %s\n", full, strerror(errno));
       status = -1;
       continue;
     }
@@ -52,13 +52,13 @@ static int list_dir(int fd, const char *path) {
 static int ls(const char *path) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) {
-    fprintf(2, "ls: cannot open %s\n", path);
+    fprintf(2, "ls: %s: %s\n", path, strerror(errno));
     return -1;
   }
   struct stat st;
   int r = 0;
   if (fstat(fd, &st) < 0) {
-    fprintf(2, "ls: cannot stat %s\n", path);
+    fprintf(2, "ls: %s: %s\n", path, strerror(errno));
     r = -1;
   } else if (st.type == T_DIR) {
     r = list_dir(fd, path);

@@ -9,7 +9,7 @@ int main(int argc, char **argv) {
   int status = 0;
   for (int i = 1; i < argc; i++) {
     if (mkdir(argv[i]) < 0) {
-      fprintf(2, "mkdir: cannot create %s\n", argv[i]);
+      fprintf(2, "mkdir: %s: %s\n", argv[i], strerror(errno));
       status = 1;
     }
   }

@@ -17,7 +17,7 @@ static const char *state_name(int state) {
 int main(void) {
   int n = procinfo(info, NTHR);
   if (n < 0) {
-    fprintf(2, "ps: procinfo failed\n");
+    fprintf(2, "ps: procinfo: %s\n", strerror(errno));
     return 1;
   }
   printf("%-4s %-4s %-8s %-4s %-8s %s\n", "PID", "TID", "STATE", "HART", "SZ", "NAME");

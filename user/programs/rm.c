@@ -9,7 +9,7 @@ int main(int argc, char **argv) {
   int status = 0;
   for (int i = 1; i < argc; i++) {
     if (unlink(argv[i]) < 0) {
-      fprintf(2, "rm: cannot remove %s\n", argv[i]);
+      fprintf(2, "rm: %s: %s\n", argv[i], strerror(errno));
       status = 1;
     }
   }

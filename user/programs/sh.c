@@ -344,7 +344,7 @@ static int apply_redirs(struct node *n) {
     else
       fd = open(r->file, O_RDWR | O_CREATE);
     if (fd < 0) {
-      fprintf(2, "sh: cannot open %s\n", r->file);
+      fprintf(2, "sh: %s: %s\n", r->file, strerror(errno));
       return -1;
     }
     if (r->kind == T_APPEND)
@@ -372,14 +372,14 @@ static int run_builtin(struct node *n, int *status) {
       fprintf(2, "sh: cd: too many arguments\n");
       *status = 1;
     } else if (chdir(dir) < 0) {
-      fprintf(2, "sh: cd: cannot cd to %s\n", dir);
+      fprintf(2, "sh: cd: %s: %s\n", dir, strerror(errno));
       *status = 1;
     }
     return 1;
   }
   if (strcmp(name, "poweroff") == 0) {
     halt(n->argc > 1 ? atoi(n->argv[1]) : last_status);
-    fprintf(2, "sh: poweroff failed\n");
+    fprintf(2, "sh: poweroff: %s\n", strerror(errno));
     *status = 1;
     return 1;
   }
@@ -394,13 +394,18 @@ static int run_builtin(struct node *n, int *status) {
 static void exec_program(char **argv) __attribute__((noreturn));
 static void exec_program(char **argv) {
   exec(argv[0], argv);
-  if (strchr(argv[0], '/') == NULL && strlen(argv[0]) + 2 <= MAXPATH) {
+  int err = errno;
+  if (err == ENOENT && strchr(argv[0], '/') == NULL && strlen(argv[0]) + 2 <= MAXPATH) {
     char path[MAXPATH];
     path[0] = '/';
     strcpy(path + 1, argv[0]);
     exec(path, argv);
+    err = errno;
   }
-  fprintf(2, "sh: %s: not found\n", argv[0]);
+  if (err == ENOENT)
+    fprintf(2, "sh: %s: command not found\n", argv[0]);
+  else
+    fprintf(2, "sh: %s: %s\n", argv[0], strerror(err));
   exit(1);
 }
 
@@ -434,7 +439,7 @@ static void run_in_child(struct node *n) {
 static int spawn(struct node *n, int in, int out, int spare) {
   int pid = fork();
   if (pid < 0) {
-    fprintf(2, "sh: fork failed\n");
+    fprintf(2, "sh: fork: %s\n", strerror(errno));
     return -1;
   }
   if (pid == 0) {
@@ -483,7 +488,7 @@ static int run_pipeline(struct node *p) {
   for (struct node *s = p->child; s != NULL; s = s->next) {
     int fds[2] = {-1, -1};
     if (s->next != NULL && pipe(fds) < 0) {
-      fprintf(2, "sh: pipe failed\n");
+      fprintf(2, "sh: pipe: %s\n", strerror(errno));
       pids[count++] = -1;  // the pipeline's status becomes 1
       break;
     }

@@ -292,10 +292,10 @@ static void test_out_structs(void) {
 }
 
 static void test_numbers(void) {
-  EXPECT_EQ(raw_syscall(0, 0, 0, 0), -1, "system call 0 fails");
-  EXPECT_EQ(raw_syscall(999, 0, 0, 0), -1, "system call 999 fails");
-  EXPECT_EQ(raw_syscall(-1, 0, 0, 0), -1, "system call -1 fails");
-  EXPECT_EQ(raw_syscall(0x100000000l + SYS_getpid, 0, 0, 0), -1,
+  EXPECT_EQ(raw_syscall(0, 0, 0, 0), -ENOSYS, "system call 0 fails with -ENOSYS");
+  EXPECT_EQ(raw_syscall(999, 0, 0, 0), -ENOSYS, "system call 999 fails");
+  EXPECT_EQ(raw_syscall(-1, 0, 0, 0), -ENOSYS, "system call -1 fails");
+  EXPECT_EQ(raw_syscall(0x100000000l + SYS_getpid, 0, 0, 0), -ENOSYS,
             "a number with high bits set is not getpid");
   EXPECT_EQ(raw_syscall(SYS_getpid, 0, 0, 0), getpid(), "getpid through ecall works");
   char *brk = sbrk(0);

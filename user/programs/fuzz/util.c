@@ -11,6 +11,11 @@ long sc(long n, long a0, long a1, long a2, long a3, long a4, long a5) {
   register long x17 __asm__("a7") = n;
   __asm__ volatile("ecall" : "+r"(x10) : "r"(x11), "r"(x12), "r"(x13), "r"(x14), "r"(x15), "r"(x17)
                    : "memory");
+  // The stubs' convention (usys.S): an error number comes back negated.
+  if ((unsigned long)x10 >= (unsigned long)-WEFT_ERRNO_MAX) {
+    errno = (int)-x10;
+    return -1;
+  }
   return x10;
 }
 
