@@ -13,12 +13,22 @@ static int parse_pid(const char *s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(2, "usage: kill pid...\n");
+  // weft has one way to end a process, so of the signals only -9 (-KILL)
+  // is accepted, for the habit of typing it.
+  int first = 1;
+  if (argc > 1 && argv[1][0] == '-') {
+    if (strcmp(argv[1], "-9") != 0 && strcmp(argv[1], "-KILL") != 0) {
+      fprintf(2, "kill: %s: only -9 (KILL) exists\n", argv[1]);
+      return 1;
+    }
+    first = 2;
+  }
+  if (argc <= first) {
+    fprintf(2, "usage: kill [-9] pid...\n");
     return 1;
   }
   int status = 0;
-  for (int i = 1; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     int pid = parse_pid(argv[i]);
     if (pid < 0) {
       fprintf(2, "kill: bad pid %s\n", argv[i]);

@@ -1,5 +1,6 @@
 // ls: list directories and files. For each entry: name, type (1 directory,
-// 2 file, 3 device), inode number and size in bytes.
+// 2 file, 3 device), inode number and size in bytes. `ls -l`: a type letter
+// (d directory, - file, c device), the link count, the size and the name.
 #include "user.h"
 #include "weft/fs.h"
 
@@ -13,8 +14,14 @@ static const char *basename(const char *path) {
   return base;
 }
 
+static int long_form;
+
 static void show(const char *name, const struct stat *st) {
-  printf("%-14s %d %d %lu\n", name, st->type, st->ino, st->size);
+  if (long_form)
+    printf("%c %3d %9lu %s\n", st->type == T_DIR ? 'd' : st->type == T_DEVICE ? 'c' : '-',
+           st->nlink, st->size, name);
+  else
+    printf("%-14s %d %d %lu\n", name, st->type, st->ino, st->size);
 }
 
 // Lists the directory open as fd. Returns 0, or -1 after an error.
@@ -70,10 +77,15 @@ static int ls(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2)
+  int first = 1;
+  if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+    long_form = 1;
+    first = 2;
+  }
+  if (argc <= first)
     return ls(".") < 0 ? 1 : 0;
   int status = 0;
-  for (int i = 1; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     if (ls(argv[i]) < 0)
       status = 1;
   }
