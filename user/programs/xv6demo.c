@@ -79,7 +79,7 @@ main(int argc, char *argv[])
   int found = 0;
   fd = open("/", O_RDONLY);
   while(read(fd, &de, sizeof(de)) == sizeof(de)){
-    if(de.inum != 0 && strcmp(de.name, "xv6demo") == 0)
+    if(de.inum != 0 && memcmp(de.name, "xv6demo", 8) == 0)
       found = 1;
   }
   close(fd);
