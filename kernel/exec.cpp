@@ -5,6 +5,7 @@
 
 #include "arch/riscv64/riscv.h"
 #include "fs/fs.h"
+#include "fs/internal.h"
 #include "inject.h"
 #include "lib/string.h"
 #include "memlayout.h"
@@ -169,8 +170,7 @@ Result<int> exec(const char* path, char* const argv[]) {
   Result<void> built = Error::NoMemory;
   {
     LogOp op;
-    Inode* ip = namei(path);
-    if (!ip) return Error::NotFound;
+    Inode* ip = TRY(lookup(path));
     ilock(ip);
     img.as = AddressSpace::create();
     if (img.as) built = build_image(ip, argv, &img);

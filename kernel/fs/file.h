@@ -14,7 +14,12 @@ struct Devsw {
   Result<size_t> (*read)(bool user_dst, u64 dst, size_t n);
   Result<size_t> (*write)(bool user_src, u64 src, size_t n);
 };
-extern Devsw g_devsw[NDEV];
+extern Devsw g_devsw[NDEV];  // filled in at boot, read-only afterwards
+// Whether a driver serves this major number (open of a node without one
+// fails with ENODEV).
+inline bool device_exists(int major) {
+  return major >= 0 && major < NDEV && (g_devsw[major].read || g_devsw[major].write);
+}
 
 void file_init();
 int open_file_count();     // open-file table entries in use

@@ -40,21 +40,27 @@ Result<void> futex_wait_until(u64 uaddr, int expected, u64 deadline) {
   u64 key = key_of(myproc()->as, uaddr);
   Bucket& b = bucket_of(key);
   Timeout to{{}, current(), deadline};
-  if (deadline) timeout_add(&to);
+  bool timed = false;  // `to` is on the clock's list
   Result<void> r;
   {
     SpinGuard g(b.lock);
     auto value = read_user(UserIn<int>{uaddr});
     if (!value) {
       r = value.error();
-    } else if (value.value() == expected &&
-               !b.waiters.wait_killable_until(key, deadline)) {
+    } else if (value.value() == expected) {
+      // The clock's list only when about to sleep (the ticks lock ranks
+      // after the bucket's).
+      if (deadline) {
+        timeout_add(&to);
+        timed = true;
+      }
       // Only a futex_wake takes the waiter off the queue; otherwise it is
       // being killed or its deadline has passed.
-      r = must_end(current()) ? Error::Interrupted : Error::TimedOut;
+      if (!b.waiters.wait_killable_until(key, deadline))
+        r = must_end(current()) ? Error::Interrupted : Error::TimedOut;
     }
   }
-  if (deadline) timeout_remove(&to);
+  if (timed) timeout_remove(&to);
   return r;
 }
 

@@ -43,7 +43,7 @@ enum class LockRank : u8 {
   Cwd,          // Process::cwd_lock
   Itable,       // the inode cache (idup of the cwd)
   SleepState,   // the spin lock inside every SleepLock
-  Ticks,        // the sleep(ticks) queue
+  Ticks,        // the sleep(ticks) queue and the clock's list of timeouts
   AsPages,      // AddressSpace::lock_: page-table entries, sz
   AsTable,      // the address-space slots
   Thread,       // Thread::lock

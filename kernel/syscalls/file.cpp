@@ -23,6 +23,7 @@
 #include <weft/param.h>
 
 #include "arch/riscv64/riscv.h"
+#include "fs/file.h"
 #include "fs/fs.h"
 #include "fs/internal.h"
 #include "fs/pipe.h"
@@ -231,8 +232,7 @@ i64 sys_open() {
   Error err = r.ok() ? Error{} : r.error();
   Inode* ip = r.ok() ? r.value() : nullptr;
   if (ip && ip->type == T_DIR && omode != O_RDONLY) err = Error::IsDir;
-  if (ip && ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV))
-    err = Error::NoDevice;
+  if (ip && ip->type == T_DEVICE && !device_exists(ip->major)) err = Error::NoDevice;
   if (err != Error{}) {
     if (ip) iunlockput(ip);
     fd_unreserve(fd.value());
@@ -336,7 +336,7 @@ i64 sys_link() {
 
   Result<void> linked = Error::NotFound;
   auto parent = nameiparent(new_path, name);
-  if (!parent) linked = parent.error();
+  if (!parent) linked = parent.error() == Error::Busy ? Error::Exists : parent.error();
   if (parent) {
     Inode* dp = parent.value();
     ilock(dp);

@@ -85,7 +85,9 @@ void weft_pthread_key_exit(void);
 // woken thread competes with others). The default type (NORMAL) does not
 // know its owner: locking it twice deadlocks, and unlocking it from a
 // thread that does not hold it is not detected. ERRORCHECK refuses both
-// (EDEADLK, EPERM); RECURSIVE counts the depth.
+// (EDEADLK, EPERM); RECURSIVE counts the depth. Those two know a thread by
+// its thread-local block, so threads made with raw tspawn or clone need
+// blocks of their own (tls.h) to use them.
 
 #define PTHREAD_MUTEX_NORMAL 0
 #define PTHREAD_MUTEX_DEFAULT PTHREAD_MUTEX_NORMAL
@@ -95,7 +97,7 @@ void weft_pthread_key_exit(void);
 typedef struct {
   int state;  // 0 free, 1 held, 2 held and some thread may sleep on it
   int type;   // PTHREAD_MUTEX_*
-  int owner;  // ERRORCHECK and RECURSIVE: the holder's tid, 0 if free
+  unsigned long owner;  // ERRORCHECK, RECURSIVE: the holder's tls_self(), 0 if free
   int depth;  // RECURSIVE: how many times the owner holds it
 } pthread_mutex_t;
 
@@ -189,7 +191,8 @@ int pthread_spin_unlock(pthread_spinlock_t *s);
 // fork handlers (fork.c): prepare runs before fork (the last registered
 // first), parent and child after it in the parent and the child (the first
 // registered first). Any of them may be NULL. ENOMEM after
-// PTHREAD_ATFORK_MAX registrations.
+// PTHREAD_ATFORK_MAX registrations. The handlers run with the registry
+// locked: a handler must not call fork or pthread_atfork.
 #define PTHREAD_ATFORK_MAX 32
 int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 

@@ -80,15 +80,18 @@ void weft_pthread_key_exit(void) {
     int ran = 0;
     for (int k = 0; k < PTHREAD_KEYS_MAX; k++) {
       // Most threads set no value: look without the lock first.
-      if (values[k].p == NULL)
-        continue;
-      void *p = pthread_getspecific(k);
+      void *p = values[k].p;
       if (p == NULL)
         continue;
+      // The value counts only if its key still lives in the same
+      // generation; the destructor is read in the same look.
       weft_fmutex_lock(&keys_lock);
+      int live = keys[k].used && keys[k].gen == values[k].gen;
       void (*destructor)(void *) = keys[k].destructor;
       weft_fmutex_unlock(&keys_lock);
       values[k].p = NULL;
+      if (!live)
+        continue;
       if (destructor) {
         destructor(p);
         ran = 1;

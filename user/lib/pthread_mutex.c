@@ -1,9 +1,11 @@
 // Mutexes (three types) and condition variables (pthread.h).
 //
 // Every mutex is the futex mutex of sync_impl.h on m->state. The
-// error-checking and recursive types also record the owner's tid (and a
-// depth): only the owner writes its own tid there, so a thread that reads
-// its own tid knows it holds the mutex, whatever other threads are doing.
+// error-checking and recursive types also record the owner (its
+// thread-local block, tls_self(): no system call, and unchanged in a fork
+// child, which may unlock what the forking thread held) and a depth. Only
+// the owner writes its own name there, so a thread that reads its own name
+// knows it holds the mutex, whatever other threads are doing.
 #include "pthread.h"
 
 #include "sync_impl.h"
@@ -44,11 +46,11 @@ int pthread_mutex_destroy(pthread_mutex_t *m) {
   return __atomic_load_n(&m->state, __ATOMIC_RELAXED) != 0 ? EBUSY : 0;
 }
 
-static int owned_by_me(pthread_mutex_t *m, int me) {
+static int owned_by_me(pthread_mutex_t *m, unsigned long me) {
   return __atomic_load_n(&m->owner, __ATOMIC_RELAXED) == me;
 }
 
-static void take(pthread_mutex_t *m, int me) {
+static void take(pthread_mutex_t *m, unsigned long me) {
   __atomic_store_n(&m->owner, me, __ATOMIC_RELAXED);
   m->depth = 1;
 }
@@ -58,7 +60,7 @@ int pthread_mutex_lock(pthread_mutex_t *m) {
     weft_fmutex_lock(&m->state);
     return 0;
   }
-  int me = weft_self();
+  unsigned long me = tls_self();
   if (owned_by_me(m, me)) {
     if (m->type == PTHREAD_MUTEX_ERRORCHECK)
       return EDEADLK;
@@ -75,7 +77,7 @@ int pthread_mutex_lock(pthread_mutex_t *m) {
 int pthread_mutex_trylock(pthread_mutex_t *m) {
   if (m->type == PTHREAD_MUTEX_NORMAL)
     return weft_fmutex_trylock(&m->state) ? 0 : EBUSY;
-  int me = weft_self();
+  unsigned long me = tls_self();
   if (owned_by_me(m, me)) {
     if (m->type == PTHREAD_MUTEX_ERRORCHECK || m->depth == 0x7fffffff)
       return EBUSY;
@@ -93,7 +95,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m) {
     if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0)
       return EPERM;
   } else {
-    if (!owned_by_me(m, weft_self()))
+    if (!owned_by_me(m, tls_self()))
       return EPERM;
     if (--m->depth > 0)
       return 0;
@@ -132,7 +134,7 @@ int pthread_cond_destroy(pthread_cond_t *c) {
 // whoever takes the mutex next finds it (no lost wake-up). A recursive
 // mutex is released and taken again at its full depth.
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, unsigned long deadline) {
-  if (m->type != PTHREAD_MUTEX_NORMAL && !owned_by_me(m, weft_self()))
+  if (m->type != PTHREAD_MUTEX_NORMAL && !owned_by_me(m, tls_self()))
     return EPERM;
   int depth = m->depth;
   struct weft_waiter w;
@@ -154,7 +156,7 @@ int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
 
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                            const struct timespec *abstime) {
-  if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000L || abstime->tv_sec < 0)
+  if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000L)
     return EINVAL;
   unsigned long deadline = timespec_to_time(abstime);
   return cond_wait(c, m, deadline ? deadline : 1);

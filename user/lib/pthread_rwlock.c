@@ -80,10 +80,10 @@ int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
     return EPERM;
   }
   if (rw->readers == 0 && rw->writers_waiting) {
-    rw->write_seq++;
+    rw->write_seq = (int)((unsigned)rw->write_seq + 1);  // wraps, as a futex word may
     futex_wake(&rw->write_seq, 1);
   } else if (!rw->writer && !rw->writers_waiting) {
-    rw->read_seq++;
+    rw->read_seq = (int)((unsigned)rw->read_seq + 1);
     futex_wake(&rw->read_seq, NTHR);
   }
   weft_fmutex_unlock(&rw->lock);

@@ -19,7 +19,7 @@ struct timespec {
 // 0, or -1 with errno EINVAL for an unknown clock.
 int clock_gettime(int clock, struct timespec *ts);
 // The time CSR value of a timespec on that clock (what futex_wait_until
-// takes).
+// takes); a negative time gives 1 (long past), a huge one ~0UL.
 unsigned long timespec_to_time(const struct timespec *ts);
 
 #ifdef __cplusplus

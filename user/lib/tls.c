@@ -38,6 +38,12 @@ void tls_enter(void *tp) {
   __asm__ volatile("mv tp, %0" : : "r"(tp) : "memory");
 }
 
+unsigned long tls_self(void) {
+  unsigned long tp;
+  __asm__("mv %0, tp" : "=r"(tp));
+  return tp;
+}
+
 // crt0 calls this before anything else, so even the constructors have
 // their own errno.
 void weft_tls_main(void) {

@@ -24,6 +24,10 @@ size_t tls_block_size(void);
 void *tls_carve(char **top);
 // Makes `tp` the calling thread's block.
 void tls_enter(void *tp);
+// The calling thread's block: a name for the thread that no other live
+// thread with a block of its own shares, and that fork keeps for the
+// child's thread (the error-checking and recursive mutexes use it).
+unsigned long tls_self(void);
 // tspawn with a block of its own on the new thread's stack: f(a) runs with
 // its own thread-local variables, and returning from f ends the thread
 // (texit(NULL, 0)).

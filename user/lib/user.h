@@ -69,7 +69,8 @@ int mkrun(int tid);
 int futex_wait(int *addr, int expected);
 int futex_wake(int *addr, int n);
 // futex_wait with a deadline, a value of the time CSR (rdtime, 10 MHz): -1
-// with errno ETIMEDOUT once it has passed (seen at the next timer tick).
+// with errno ETIMEDOUT once it has passed (seen at the next timer tick). A
+// deadline of 0 means none.
 int futex_wait_until(int *addr, int expected, unsigned long deadline);
 
 // Formatted output (printf.c). %d %i %u %x %X %p %s %c %%, the l/ll/z

@@ -1,7 +1,8 @@
-// t_errno: every error number of the system call reference (docs/syscalls.md)
-// provoked once: the call returns -1 (sbrk: (char *)-1) and errno holds the
-// documented number. A successful call leaves errno alone. strerror and
-// perror give the words for a number.
+// t_errno: the error numbers of the system call reference (docs/syscalls.md)
+// that a program can cause by itself in a moment, provoked once each: the
+// call returns -1 (sbrk: (char *)-1) and errno holds the documented number.
+// A successful call leaves errno alone. strerror gives the words for a
+// number; an unknown system call number comes back as -ENOSYS.
 // timeout: 60
 #include "test.h"
 #include "weft/syscall.h"
@@ -43,6 +44,12 @@ static void files(void) {
   FAILS(link("/", "l"), EPERM, "link to a directory");
   FAILS(unlink("nofile"), ENOENT, "unlink of a missing file");
   FAILS(unlink("."), EINVAL, "unlink of .");
+  FAILS(unlink("/"), EBUSY, "unlink of /");
+  FAILS(link("errf", "/"), EEXIST, "link onto /");
+  FAILS(exec("errf/x", (char *[]){"x", 0}), ENOTDIR, "exec below a file");
+  EXPECT_EQ(mknod("errdev", 7, 0), 0, "mknod of a major with no driver");
+  FAILS(open("errdev", O_RDWR), ENODEV, "open of a node with no driver");
+  unlink("errdev");
   ASSERT_EQ(mkdir("errd"), 0, "mkdir errd");
   ASSERT_EQ(mkdir("errd/sub"), 0, "mkdir errd/sub");
   FAILS(unlink("errd"), ENOTEMPTY, "unlink of a non-empty dir");
@@ -147,5 +154,9 @@ int main(void) {
   files();
   processes();
   threads();
+  register long a0 __asm__("a0") = 0;
+  register long a7 __asm__("a7") = 999;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+  EXPECT_EQ(a0, -ENOSYS, "system call 999: -ENOSYS");
   test_done();
 }

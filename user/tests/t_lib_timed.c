@@ -181,16 +181,25 @@ static void parent_b(void) { note('B'); }
 static void child_a(void) { note('1'); }
 static void child_b(void) { note('2'); }
 
+// A recursive mutex held across fork by the prepare handler: the child's
+// copy of the forking thread still owns it and can unlock it.
+static int rm_unlock_result = -1;
+static void lock_rm(void) { pthread_mutex_lock(&rm); }
+static void unlock_rm(void) { rm_unlock_result = pthread_mutex_unlock(&rm); }
+
 static void check_atfork(void) {
   EXPECT_EQ(pthread_atfork(prep_a, parent_a, child_a), 0, "atfork a");
   EXPECT_EQ(pthread_atfork(prep_b, parent_b, child_b), 0, "atfork b");
   EXPECT_EQ(pthread_atfork(NULL, NULL, NULL), 0, "atfork with no handlers");
+  EXPECT_EQ(pthread_atfork(lock_rm, unlock_rm, unlock_rm), 0, "atfork with a mutex");
   int pid = fork();
   if (pid == 0)
-    exit(strcmp(order, "ba12") == 0 ? 0 : 1);
+    exit(strcmp(order, "ba12") == 0 && rm_unlock_result == 0 ? 0 : 1);
   int st = -1;
   wait(&st);
-  EXPECT_EQ(st, 0, "child ran prepare b, a then child a, b");
+  EXPECT_EQ(st, 0, "child ran prepare b, a then child a, b, and unlocked the "
+                   "recursive mutex the forking thread held");
+  EXPECT_EQ(rm_unlock_result, 0, "the parent unlocked it too");
   EXPECT_EQ(strcmp(order, "baAB"), 0, "parent ran prepare b, a then parent a, b (%s)",
             order);
 }

@@ -31,7 +31,7 @@ int main(void) {
   EXPECT_EQ(st, 0, "xv6demo exits 0");
   const char *want =
       "xv6demo: 1099511627776 -7 ff 0x0000000000001000 str c%\n"
-      "xv6demo: NOFILE 16 MAXARG 32 elapsed>0 1\n";
+      "xv6demo: NOFILE 16 MAXARG 32 DIRSIZ 14 found 1 elapsed>0 1\n";
   EXPECT_EQ(strcmp(out, want), 0, "and prints what xv6 would:\n%s", out);
   test_done();
 }
