@@ -49,12 +49,12 @@ static void files(void) {
   FAILS(exec("errf/x", (char *[]){"x", 0}), ENOTDIR, "exec below a file");
   EXPECT_EQ(mknod("errdev", 7, 0), 0, "mknod of a major with no driver");
   FAILS(open("errdev", O_RDWR), ENODEV, "open of a node with no driver");
-  unlink("errdev");
+  test_unlink("errdev");
   ASSERT_EQ(mkdir("errd"), 0, "mkdir errd");
   ASSERT_EQ(mkdir("errd/sub"), 0, "mkdir errd/sub");
   FAILS(unlink("errd"), ENOTEMPTY, "unlink of a non-empty dir");
-  EXPECT_EQ(unlink("errd/sub"), 0, "unlink errd/sub");
-  EXPECT_EQ(unlink("errd"), 0, "unlink errd");
+  EXPECT_EQ(test_unlink("errd/sub"), 0, "unlink errd/sub");
+  EXPECT_EQ(test_unlink("errd"), 0, "unlink errd");
 
   char c;
   FAILS(read(-1, &c, 1), EBADF, "read of fd -1");
@@ -90,7 +90,7 @@ static void files(void) {
   close(p[0]);
   FAILS(write(p[1], "x", 1), EPIPE, "write to a pipe nobody reads");
   close(p[1]);
-  EXPECT_EQ(unlink("errf"), 0, "unlink errf");
+  EXPECT_EQ(test_unlink("errf"), 0, "unlink errf");
 }
 
 static void processes(void) {
@@ -118,7 +118,7 @@ static void processes(void) {
   close(fd);
   char *one[] = {"notelf", 0};
   FAILS(exec("notelf", one), ENOEXEC, "exec of a text file");
-  unlink("notelf");
+  test_unlink("notelf");
 
   struct procinfo pi[1];
   FAILS(procinfo(pi, -1), EINVAL, "procinfo of -1 records");

@@ -238,7 +238,7 @@ static void test_device(void) {
     if (fd >= 0)
       close(fd);
     if (made)
-      unlink("t_fs.bad");
+      test_unlink("t_fs.bad");
   }
 }
 

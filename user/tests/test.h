@@ -289,6 +289,20 @@ static TEST_UNUSED int test_wait_pid(int pid) {
 // Timer ticks per second, from "tick=N" on the kernel command line (100 if
 // it is not there). Tests bound their waits in seconds, not ticks, so that
 // they behave the same at every tick frequency.
+// unlink for a test's clean-up: under injected allocation failures
+// (docs/testing.md) an unlink can fail for want of an inode cache entry or
+// a block, and a file left behind counts as a leak; so try again, until
+// the name is gone.
+static TEST_UNUSED int test_unlink(const char *path) {
+  for (int k = 0; k < 20; k++) {
+    if (unlink(path) == 0)
+      return 0;
+    if (errno == ENOENT || errno == ENOTEMPTY)
+      return -1;
+  }
+  return -1;
+}
+
 static TEST_UNUSED int test_hz(void) {
   char args[256];
   if (bootargs(args, sizeof(args)) < 0)
