@@ -241,6 +241,11 @@ int main(int argc, char **argv) {
     bench_file();
     return 0;
   }
+  // `bench cpu`: only the CPU-bound threads against one thread.
+  if (argc > 1 && strcmp(argv[1], "cpu") == 0) {
+    bench_parallel();
+    return 0;
+  }
   bench_getpid();
   bench_fork("fork+exit+wait", 200);
   bench_fork_heap();

@@ -2,10 +2,12 @@
 // stay consistent while threads wake, yield to and race each other.
 //
 // - Progress: three CPU-bound threads (more than two harts can run at
-//   once) each make progress in every half second, for five of them. A
+//   once) each make progress in at least four of five half seconds. A
 //   balancing rule that moved a queued thread back and forth between harts
 //   at every tick, or a queue that no hart ever looked at, would leave one
-//   of them standing.
+//   of them standing for good; one still half second is allowed, because
+//   the host may not run the QEMU thread of one hart for that long when
+//   make test loads it (seen once with 4 harts on 2 host cores).
 // - Storm: four threads pass a token round a ring with futexes (every
 //   wake-up queues the woken thread on the waker's hart) while each also
 //   yields to a random sibling (which moves that sibling between queues),
@@ -35,14 +37,14 @@ static void check_progress(void) {
     ASSERT_GT(thr_spawn(stacks + i * PGSIZE, spinner, (void *)i), 0,
               "spawn spinner %ld", i);
   unsigned long last[SPINNERS] = {0};
-  int stalled = 0;
+  int stalled[SPINNERS] = {0};
   for (int p = 0; p < PERIODS; p++) {
     sleep(test_hz() / 2);
     for (int i = 0; i < SPINNERS; i++) {
       unsigned long now = __atomic_load_n(&count[i], __ATOMIC_RELAXED);
       if (now == last[i]) {
         test_note("spinner %d made no progress in half-second %d", i, p);
-        stalled++;
+        stalled[i]++;
       }
       last[i] = now;
     }
@@ -50,7 +52,9 @@ static void check_progress(void) {
   STORE(&stop, 1);
   for (int i = 0; i < SPINNERS; i++)
     thr_wait_change(&spin_done[i], 0);
-  EXPECT_EQ(stalled, 0, "every spinner progressed in every half second");
+  for (int i = 0; i < SPINNERS; i++)
+    EXPECT_LE(stalled[i], 1, "spinner %d progressed in at least %d of %d half seconds",
+              i, PERIODS - 1, PERIODS);
 }
 
 #define RING 4
