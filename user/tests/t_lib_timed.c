@@ -60,8 +60,8 @@ static void *signal_soon(void *arg) {
 
 static void check_cond(void) {
   struct timespec ts;
+  unsigned long before = rdtime();  // (before the clock is read: ts >= before)
   ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &ts), 0, "clock_gettime");
-  unsigned long before = rdtime();
   ts.tv_nsec += 50 * 1000 * 1000;  // 50 ms
   if (ts.tv_nsec >= 1000000000L) {
     ts.tv_sec++;
