@@ -39,8 +39,11 @@ int main(void) {
   }
   sleep(test_hz() / 2 + 1);  // the bystander waits for the console by then
   unsigned long t0 = rdtime();
-  int kw = kill(w);
+  // The bystander first: killed second, it could take the console the
+  // writer gives up and print before its own kill lands (a woken thread
+  // runs on the hart that woke it, at once).
   int kq = kill(q);
+  int kw = kill(w);
   int st1 = 0, st2 = 0;
   int a = wait(&st1);
   int b = wait(&st2);
