@@ -78,7 +78,7 @@ struct Inode {
   i16 minor = 0;
   i16 nlink = 0;
   u32 size = 0;
-  u32 addrs[NDIRECT + 1] = {};
+  u32 addrs[NDIRECT + 2] = {};  // direct, indirect, double-indirect
 };
 
 // A new inode of the given type on dev, referenced but not locked. Its link

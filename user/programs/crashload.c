@@ -33,7 +33,7 @@
 // after a RENAME without its MOVED, either the old name or the new one holds
 // the file, never both or neither (the rename is atomic).
 // Each thread keeps at most MAXFILES files and MAXDIRS subdirectories, so
-// the disk (16 MiB, half of it programs; 256 inodes) never fills.
+// the disk (80 MiB, some 8 MiB of it programs; 256 inodes) never fills.
 //
 // check prints `FILE path size checksum ok|bad` (ok: the contents are a
 // prefix of what that path's file is written with, as a crash in the middle
