@@ -380,10 +380,12 @@ def run_config(cfg, tests, report, opts):
                     break
                 first = False
                 boot += 1
+                boot_tests = tests
                 if opts.only:
                     # exec takes MAXARG (32) arguments with the program's
                     # name: a longer list goes over several boots.
-                    command = "runtests " + " ".join(remaining[:MAX_NAMES])
+                    boot_tests = remaining[:MAX_NAMES]
+                    command = "runtests " + " ".join(boot_tests)
                 elif last_started:
                     command = "runtests -after " + last_started
                 else:
@@ -396,7 +398,7 @@ def run_config(cfg, tests, report, opts):
                 guest = Guest(cmd, log=log)
                 try:
                     progress, last = run_boot(cfg, guest, command, boot,
-                                              tests, done, report, opts,
+                                              boot_tests, done, report, opts,
                                               not selftest_checked)
                 finally:
                     guest.kill()
