@@ -53,6 +53,7 @@ i64 dispatch(u64 num) {
     case SYS_futex_wait: return sys_futex_wait();
     case SYS_futex_wake: return sys_futex_wake();
     case SYS_futex_wait_until: return sys_futex_wait_until();
+    case SYS_rename: return sys_rename();
     default: return syserr(Error::NoSys);  // an ordinary error
   }
 }

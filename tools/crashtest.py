@@ -9,10 +9,11 @@ One iteration ("kill"):
  1. Boot on build/crash.img, a writable copy of build/fs.img (no
     snapshot=on: what the killed machine wrote stays in the file), and run
     `crashload run rI SEED' THREADS` (user/programs/crashload.c): threads
-    creating, writing, closing and unlinking files and making and removing
-    directories under /crash/rI, printing a line after each call that
-    returned (DONE path size checksum, GONE path, MKDIR path) and before
-    each removal (UNLINK path, RMDIR path).
+    creating, writing, closing, renaming and unlinking files and making,
+    moving and removing directories under /crash/rI, printing a line after
+    each call that returned (DONE path size checksum, GONE path, MKDIR path,
+    MOVED old new) and before each removal or rename (UNLINK path, RMDIR
+    path, RENAME old new; DRENAME/DMOVED for directories).
  2. After the workload has printed a (seeded) random number of lines, plus
     a random fraction of a second, SIGKILL QEMU (by its pid).
  3. build/fsck on the image: it must be consistent. The kernel's recovery
@@ -31,7 +32,9 @@ One iteration ("kill"):
     being removed must exist; every file from the previous iteration's run
     (carried over, see below) must be exactly as the previous check saw it;
     any other file must hold a correct prefix of its contents (a crash in
-    the middle of writing it); nothing else may be under /crash.
+    the middle of writing it); a rename cut by the kill must have left the
+    file under exactly one of its two names; nothing else may be under
+    /crash.
  6. `crashload clean rI` removes the runs before this one; power off; fsck
     once more (consistent, log empty).
 
@@ -75,6 +78,7 @@ CHECK_TIMEOUT = 120    # crashload check or clean
 MAX_KILL_LINES = 400   # the workload prints some 300 lines a second
 
 WORK_RE = re.compile(r"^(DONE|UNLINK|RMDIR|GONE|MKDIR|ERR) (\S+)(?: (\d+) ([0-9a-f]+))?")
+MOVE_RE = re.compile(r"^(RENAME|MOVED|DRENAME|DMOVED) (\S+) (\S+)$")
 FILE_RE = re.compile(r"^FILE (\S+) (\d+) ([0-9a-f]+) (ok|bad)$")
 DIR_RE = re.compile(r"^DIR (\S+)$")
 REPLAY_RE = re.compile(rb"fs: replaying (\d+) logged blocks")
@@ -172,7 +176,24 @@ class Run:
         if any(re.match(r"\s*panic", ln) for ln in work):
             raise Failure("kernel panic during the workload:\n" + "\n".join(work[-20:]))
         done, unlinking, gone, mkdirs, rmdirs = {}, set(), set(), set(), set()
+        renaming = {}  # old path -> (new path, is a directory): RENAME without MOVED
         for ln in work:
+            if m := MOVE_RE.match(ln):
+                kind, old, new = m.groups()
+                if kind in ("RENAME", "DRENAME"):
+                    renaming[old] = (new, kind == "DRENAME")
+                elif kind == "MOVED":
+                    renaming.pop(old, None)
+                    done[new] = done.pop(old)
+                    gone.add(old)
+                    gone.discard(new)  # a file may come back to a name it had
+                else:
+                    renaming.pop(old, None)
+                    mkdirs.discard(old)
+                    mkdirs.add(new)
+                    gone.add(old)
+                    gone.discard(new)
+                continue
             m = WORK_RE.match(ln)
             if not m:
                 continue
@@ -257,7 +278,7 @@ class Run:
                 problems.append(f"clean: {ln}")
 
         problems += self.verify(tag, carried, files, dirs, done, unlinking,
-                                gone, mkdirs, rmdirs)
+                                gone, mkdirs, rmdirs, renaming)
 
         # 6. fsck after a clean power-off.
         ok, logged, out = self.fsck(f"after power-off {i}")
@@ -274,9 +295,29 @@ class Run:
         return ", ".join(notes), problems, next_carried
 
     def verify(self, tag, carried, files, dirs, done, unlinking, gone,
-               mkdirs, rmdirs):
+               mkdirs, rmdirs, renaming):
         """What `crashload check` found against what the guest promised."""
         problems = []
+        # A rename cut by the kill: the file (or directory) is under exactly
+        # one of its names, as it was; a file renamed onto a victim left
+        # either the victim or the file under the new name.
+        for old, (new, is_dir) in renaming.items():
+            if is_dir:
+                mkdirs.discard(old)
+                if (old in dirs) == (new in dirs):
+                    problems.append(f"NOT ATOMIC directory rename {old} -> {new}: "
+                                    f"{'both' if old in dirs else 'neither'} exist")
+                continue
+            want = done.pop(old, None)
+            victim = done.pop(new, None)
+            got_old, got_new = files.get(old), files.get(new)
+            before = got_old is not None and got_old[:2] == want and (
+                got_new is None if victim is None else got_new is not None and
+                got_new[:2] == victim)
+            after = got_old is None and got_new is not None and got_new[:2] == want
+            if not (before or after):
+                problems.append(f"NOT ATOMIC rename {old} -> {new}: old {got_old}, new "
+                                f"{got_new}; the file was {want}, the victim {victim}")
         cfiles, cdirs = carried
         mine = f"{TOP}/{tag}"
         for path, want in cfiles.items():
@@ -347,7 +388,7 @@ class Run:
             secs = time.monotonic() - start
             times.append(secs)
             n_lost = sum(1 for p in problems if p.split()[0] in
-                         ("LOST", "BACK", "CHANGED"))
+                         ("LOST", "BACK", "CHANGED", "NOT"))
             lost += n_lost
             if text != "FAILED" and len(problems) > n_lost:
                 other += 1

@@ -21,8 +21,10 @@
 //     without replaying it.
 //  3. Every inode: a known type (T_DIR, T_FILE, T_DEVICE; 0 is free), block
 //     numbers inside the data area, no block owned twice (by two inodes or
-//     twice by one, indirect blocks included), and a size that agrees with
-//     the blocks (see "Sizes" below).
+//     twice by one, index blocks included: the indirect block, the
+//     double-indirect block and the indirect blocks it names), nothing
+//     named past MAXFILE blocks, and a size that agrees with the blocks (see
+//     "Sizes" below).
 //  4. The free bitmap against the owners: every metadata block and every
 //     owned block marked used; every marked data block owned by some inode
 //     (else it is a leak: allocated, and nothing will ever free it). Bits
@@ -54,9 +56,11 @@
 //  - one data block just past the end (block index == ceil(size/BSIZE)): a
 //    write that allocated the block and then failed to copy anything into
 //    it (the source faulted) keeps it, recorded in the inode, for itrunc;
-//  - an indirect block with no entries in use, once the file's next block
-//    would need it (ceil(size/BSIZE) >= NDIRECT): the disk filled up
-//    between allocating the indirect block and the data block.
+//  - an index block (indirect, double-indirect, or an indirect block named
+//    by the double-indirect one) with no entries in use, once the file's
+//    next block would need it (ceil(size/BSIZE) >= the first block it
+//    covers): the disk filled up between allocating the index block and
+//    the data block.
 // Anything further past the end is reported. Directories' sizes must be
 // whole entries; device nodes own no blocks and have size 0.
 //
@@ -332,10 +336,11 @@ class Checker {
 
   // ---------------------------------------------------------- 3. inodes
 
-  // Records that inum owns block b (as its block index idx, or its indirect
-  // block when idx < 0). False if b is not a data block, which is reported.
-  bool claim(uint32_t inum, uint32_t b, long idx) {
-    std::string what = idx < 0 ? "its indirect block" : "block " + std::to_string(idx);
+  // Records that inum owns block b (as its block index idx, or the index
+  // block called index_name). False if b is not a data block, which is
+  // reported.
+  bool claim(uint32_t inum, uint32_t b, long idx, const std::string& index_name = "") {
+    std::string what = !index_name.empty() ? index_name : "block " + std::to_string(idx);
     if (b < datastart_ || b >= sb_.size) {
       report(Kind::BadBlock, "%s: %s is block %u, outside the data area [%u, %u)",
              who(inum).c_str(), what.c_str(), b, datastart_, sb_.size);
@@ -375,36 +380,79 @@ class Checker {
     }
   }
 
+  // The entries of index block ind, which names the blocks from index
+  // first on: each one present is claimed. A bad ind hides them: they are
+  // marked unknown (not judged for holes). Returns whether any entry is in
+  // use; an empty index block is recorded in empty_index_.
+  bool scan_index(uint32_t inum, uint32_t ind, uint32_t first, const std::string& name,
+                  std::vector<bool>& present, std::vector<bool>& unknown) {
+    uint32_t end = std::min<uint32_t>(first + NINDIRECT, MAXFILE);
+    if (!claim(inum, ind, -1, name)) {
+      for (uint32_t i = first; i < end; i++) unknown[i] = true;
+      return false;
+    }
+    bool used = false;
+    for (uint32_t j = 0; j < NINDIRECT; j++) {
+      uint32_t b = get<uint32_t>(ind, j * sizeof(uint32_t));
+      if (b == 0) continue;
+      used = true;
+      if (first + j >= MAXFILE) {
+        report(Kind::Size, "%s: %s names a block past the largest file (%u blocks)",
+               who(inum).c_str(), name.c_str(), static_cast<unsigned>(MAXFILE));
+        break;
+      }
+      present[first + j] = true;
+      if (claim(inum, b, first + j)) blocks_[inum][first + j] = b;
+    }
+    if (!used) empty_index_.push_back({first, name});
+    return used;
+  }
+
   void scan_blocks(uint32_t inum, const dinode& d) {
     // present[i]: the inode names some block (good or not) at index i.
-    std::vector<bool> present(MAXFILE, false);
+    std::vector<bool> present(MAXFILE, false), unknown(MAXFILE, false);
     std::vector<uint32_t>& map = blocks_[inum];
     map.assign(MAXFILE, 0);
+    empty_index_.clear();
     for (uint32_t i = 0; i < NDIRECT; i++) {
       if (d.addrs[i] == 0) continue;
       present[i] = true;
       if (claim(inum, d.addrs[i], i)) map[i] = d.addrs[i];
     }
     uint32_t ind = d.addrs[NDIRECT];
-    bool indirect_used = false;
-    // A bad indirect block number hides which blocks the file has past
-    // NDIRECT: those are then not judged (no holes reported for them).
-    bool indirect_unknown = ind != 0 && !claim(inum, ind, -1);
-    if (ind != 0 && !indirect_unknown) {
-      for (uint32_t j = 0; j < NINDIRECT; j++) {
-        uint32_t b = get<uint32_t>(ind, j * sizeof(uint32_t));
-        if (b == 0) continue;
-        present[NDIRECT + j] = true;
-        indirect_used = true;
-        if (claim(inum, b, NDIRECT + j)) map[NDIRECT + j] = b;
+    if (ind != 0) scan_index(inum, ind, NDIRECT, "its indirect block", present, unknown);
+    // The double-indirect block names indirect blocks, each of which names
+    // NINDIRECT data blocks.
+    uint32_t dind = d.addrs[NDIRECT + 1];
+    constexpr uint32_t kDoubleFirst = NDIRECT + NINDIRECT;
+    if (dind != 0 && !claim(inum, dind, -1, "its double-indirect block")) {
+      for (uint32_t i = kDoubleFirst; i < MAXFILE; i++) unknown[i] = true;
+    } else if (dind != 0) {
+      bool any = false;
+      for (uint32_t k = 0; k < NINDIRECT; k++) {
+        uint32_t mid = get<uint32_t>(dind, k * sizeof(uint32_t));
+        if (mid == 0) continue;
+        any = true;
+        uint64_t first = kDoubleFirst + uint64_t{k} * NINDIRECT;
+        if (first >= MAXFILE) {
+          report(Kind::Size, "%s: its double-indirect block names indirect block %u, past "
+                 "the largest file (%u blocks)", who(inum).c_str(), k,
+                 static_cast<unsigned>(MAXFILE));
+          break;
+        }
+        scan_index(inum, mid, static_cast<uint32_t>(first),
+                   "indirect block " + std::to_string(k) + " of its double-indirect block",
+                   present, unknown);
       }
+      if (!any) empty_index_.push_back({kDoubleFirst, "its double-indirect block"});
     }
+    bool any_index = ind != 0 || dind != 0;
 
     std::string me = who(inum) + " (" + type_name(d.type) + ", size " +
                      std::to_string(d.size) + ")";
     if (d.type == T_DEVICE) {
       // Device nodes are made by mknod and never written through writei.
-      bool any = ind != 0 || std::find(present.begin(), present.end(), true) != present.end();
+      bool any = any_index || std::find(present.begin(), present.end(), true) != present.end();
       if (d.size != 0 || any)
         report(Kind::Size, "%s: a device node has no contents, but it %s", me.c_str(),
                any ? "owns blocks" : "has a size");
@@ -421,8 +469,8 @@ class Checker {
     uint32_t nb = (d.size + BSIZE - 1) / BSIZE;  // blocks the contents need
     long first_hole = -1, first_past = -1;
     uint32_t holes = 0, past = 0;
-    uint32_t known = indirect_unknown ? NDIRECT : MAXFILE;
-    for (uint32_t i = 0; i < known; i++) {
+    for (uint32_t i = 0; i < MAXFILE; i++) {
+      if (unknown[i]) continue;
       if (i < nb && !present[i]) {
         if (first_hole < 0) first_hole = i;
         holes++;
@@ -439,9 +487,14 @@ class Checker {
     if (past)
       report(Kind::Size, "%s: owns %u blocks past its end (first: block %ld)", me.c_str(),
              past, first_past);
-    if (ind != 0 && !indirect_used && nb < NDIRECT)
-      report(Kind::Size, "%s: has an empty indirect block but ends within the direct blocks",
-             me.c_str());
+    // An empty index block is what the kernel leaves when the disk filled
+    // between allocating it and the data block it was for: the file's next
+    // block then lies at or beyond the first block it covers.
+    for (const auto& [first, name] : empty_index_) {
+      if (nb < first)
+        report(Kind::Size, "%s: has an empty index block (%s) but ends before the blocks it "
+               "covers", me.c_str(), name.c_str());
+    }
   }
 
   // ---------------------------------------------------------- 4. bitmap
@@ -648,6 +701,9 @@ class Checker {
   superblock sb_{};
   uint32_t datastart_ = 0;
   std::map<uint32_t, Owner> owner_;            // data block -> its (first) owner
+  // The current inode's index blocks with no entries in use: the first
+  // block index each covers, and its name.
+  std::vector<std::pair<uint32_t, std::string>> empty_index_;
   std::vector<std::vector<uint32_t>> blocks_;  // inode -> good block per index
   std::map<uint32_t, uint32_t> parent_;        // directory -> the directory naming it
   std::map<uint32_t, std::string> path_;       // inode -> a path, for messages

@@ -180,16 +180,12 @@ class Image {
     return next_block_++;
   }
 
-  // The disk block holding byte offset fbn*BSIZE of the file, allocated on
-  // first use (and the indirect block with it). 0 if the image is full.
-  uint32_t block_for(dinode& d, uint32_t fbn) {
-    if (fbn < NDIRECT) {
-      if (d.addrs[fbn] == 0) d.addrs[fbn] = alloc_block();
-      return d.addrs[fbn];
-    }
-    if (d.addrs[NDIRECT] == 0) d.addrs[NDIRECT] = alloc_block();
-    if (d.addrs[NDIRECT] == 0) return 0;
-    uint8_t* slot = block(d.addrs[NDIRECT]) + (fbn - NDIRECT) * sizeof(uint32_t);
+  // Entry i of index block *ind, allocated on first use (and *ind with it).
+  // 0 if the image is full.
+  uint32_t index_entry(uint32_t& ind, uint32_t i) {
+    if (ind == 0) ind = alloc_block();
+    if (ind == 0) return 0;
+    uint8_t* slot = block(ind) + i * sizeof(uint32_t);
     uint32_t addr;
     std::memcpy(&addr, slot, sizeof addr);
     if (addr == 0) {
@@ -197,6 +193,22 @@ class Image {
       std::memcpy(slot, &addr, sizeof addr);
     }
     return addr;
+  }
+
+  // The disk block holding byte offset fbn*BSIZE of the file, allocated on
+  // first use (and the index blocks on the way with it). 0 if the image is
+  // full. fbn < MAXFILE.
+  uint32_t block_for(dinode& d, uint32_t fbn) {
+    if (fbn < NDIRECT) {
+      if (d.addrs[fbn] == 0) d.addrs[fbn] = alloc_block();
+      return d.addrs[fbn];
+    }
+    fbn -= NDIRECT;
+    if (fbn < NINDIRECT) return index_entry(d.addrs[NDIRECT], fbn);
+    fbn -= NINDIRECT;
+    uint32_t mid = index_entry(d.addrs[NDIRECT + 1], fbn / NINDIRECT);
+    if (mid == 0) return 0;
+    return index_entry(mid, fbn % NINDIRECT);
   }
 
   // Appends bytes at the end of inode inum.

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 #define BSIZE 4096          // block size; one page, eight disk sectors
-#define FSSIZE 4096         // blocks in the image (16 MiB)
+#define FSSIZE 20480        // blocks in the image (80 MiB: a largest file
+                            // of 64 MiB beside the programs)
 #define LOGBLOCKS 126       // data blocks in the log (plus one header block)
 #define NINODES 256         // inodes in the image
 #define FSMAGIC 0x77656674  // "weft"
@@ -26,9 +27,21 @@ struct superblock {
   uint32_t bmapstart;   // first free-bitmap block
 };
 
-#define NDIRECT 12
+// A file's blocks: NDIRECT direct ones, then the NINDIRECT listed in its
+// indirect block, then those reached through its double-indirect block
+// (NINDIRECT blocks of NINDIRECT entries each).
+#define NDIRECT 11
 #define NINDIRECT (BSIZE / sizeof(uint32_t))
-#define MAXFILE (NDIRECT + NINDIRECT)  // in blocks
+#define NDINDIRECT (NINDIRECT * NINDIRECT)
+// The largest file, in blocks: 64 MiB. The block map could reach 4 GiB;
+// the limit is set well below that so that a file always fits on the disk
+// with the programs (and the limit can be tested: EFBIG past it).
+#define MAXFILE (64u * 1024 * 1024 / BSIZE)
+#ifdef __cplusplus
+static_assert(MAXFILE <= NDIRECT + NINDIRECT + NDINDIRECT, "MAXFILE past the block map");
+#else
+_Static_assert(MAXFILE <= NDIRECT + NINDIRECT + NDINDIRECT, "MAXFILE past the block map");
+#endif
 
 // On-disk inode. T_DIR/T_FILE/T_DEVICE from stat.h; type 0 is free.
 struct dinode {
@@ -37,7 +50,8 @@ struct dinode {
   int16_t minor;
   int16_t nlink;   // directory entries naming this inode
   uint32_t size;   // bytes of content
-  uint32_t addrs[NDIRECT + 1];  // data blocks; the last is the indirect block
+  // The direct blocks, then the indirect block, then the double-indirect one.
+  uint32_t addrs[NDIRECT + 2];
 };
 
 #define IPB (BSIZE / sizeof(struct dinode))  // inodes per block

@@ -41,4 +41,6 @@
 #define SYS_futex_wait 38
 #define SYS_futex_wake 39
 #define SYS_futex_wait_until 40
-#define SYS_MAX 41
+// file system (issue 11)
+#define SYS_rename 41
+#define SYS_MAX 42

@@ -165,6 +165,17 @@ Result<void> dirlink(Inode* dp, const char* name, u32 inum) {
   return {};
 }
 
+void dir_set_inum(Inode* dp, u32 off, u32 inum) {
+  dirent de{};
+  auto r = readi(dp, false, reinterpret_cast<u64>(&de), off, sizeof(de));
+  ASSERT(r.ok() && r.value() == sizeof(de));
+  de.inum = static_cast<u16>(inum);
+  if (inum == 0) memset(de.name, 0, DIRSIZ);  // a free slot keeps no name
+  auto w = writei(dp, false, reinterpret_cast<u64>(&de), off, sizeof(de));
+  // The entry's block exists, so overwriting it allocates nothing.
+  ASSERT(w.ok() && w.value() == sizeof(de));
+}
+
 bool dir_is_empty(Inode* dp) {
   return !for_each_entry(dp, [](const dirent& de, u32) {
     return de.inum != 0 && !is_dot_or_dotdot(de.name);

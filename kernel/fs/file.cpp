@@ -145,10 +145,11 @@ Result<size_t> file_read(File* f, bool user_dst, u64 dst, size_t n) {
 namespace {
 
 // The most bytes one log operation may write: it must stay within
-// MAXOPBLOCKS blocks, counting the inode block, the indirect block and the
-// bitmap blocks as well as the data, with room to spare for a chunk that
-// straddles blocks.
-constexpr size_t kWriteChunk = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
+// MAXOPBLOCKS blocks, counting the inode block, the index blocks on the way
+// (the double-indirect block and two indirect ones, for a chunk that
+// crosses from one into the next) and two bitmap blocks as well as the
+// data, with room to spare for a chunk that straddles blocks.
+constexpr size_t kWriteChunk = ((MAXOPBLOCKS - 1 - 3 - 2) / 2) * BSIZE;
 
 // Writes larger than one operation go in chunks, each its own operation, so
 // a large write is not atomic across a crash (each chunk is). Returns the

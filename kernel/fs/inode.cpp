@@ -280,11 +280,41 @@ void iunlockput(Inode* ip) {
 
 namespace {
 
+// Entry i of the index block *slot (an indirect block), allocating the
+// index block if it is missing and grow is set (then *grew is set: *slot is
+// a field of ip->addrs, which the caller must iupdate) and the entry
+// likewise. 0 for a missing block when only looking. A fresh block is
+// zeroed by balloc, so a new index block lists no blocks.
+Result<u32> index_entry(Inode* ip, u32* slot, u32 i, bool* grew, bool slot_in_inode) {
+  if (*slot == 0) {
+    if (!grew) return 0u;
+    *slot = TRY(balloc(ip->dev));
+    if (slot_in_inode) *grew = true;
+  }
+  Buf* b = bread(ip->dev, *slot);
+  u32* table = reinterpret_cast<u32*>(b->data);
+  u32 addr = table[i];
+  if (addr == 0 && grew) {
+    auto r = balloc(ip->dev);
+    if (!r) {
+      brelse(b);
+      return r.error();
+    }
+    addr = table[i] = r.value();
+    log_write(b);
+  }
+  brelse(b);
+  return addr;
+}
+
 // The disk block holding block bn of ip's contents (ip locked). With grew
 // null this only looks: 0 for a block never written. Otherwise a missing
-// block is allocated, and *grew is set if ip->addrs changed (the caller must
-// iupdate); NoSpace if the disk is full.
+// block is allocated (with the index blocks on the way to it), and *grew is
+// set if ip->addrs changed (the caller must iupdate); NoSpace if the disk
+// is full. An index block allocated before the disk filled stays, empty, in
+// the inode; itrunc frees it with the rest (fsck knows it may exist).
 Result<u32> bmap(Inode* ip, u32 bn, bool* grew) {
+  ASSERT(bn < MAXFILE);
   if (bn < NDIRECT) {
     u32 addr = ip->addrs[bn];
     if (addr == 0 && grew) {
@@ -295,28 +325,30 @@ Result<u32> bmap(Inode* ip, u32 bn, bool* grew) {
     return addr;
   }
   bn -= NDIRECT;
-  ASSERT(bn < NINDIRECT);
-  u32 ind = ip->addrs[NDIRECT];
-  if (ind == 0) {
-    if (!grew) return 0u;
-    ind = TRY(balloc(ip->dev));
-    ip->addrs[NDIRECT] = ind;
-    *grew = true;
-  }
-  Buf* b = bread(ip->dev, ind);
-  u32* table = reinterpret_cast<u32*>(b->data);
-  u32 addr = table[bn];
-  if (addr == 0 && grew) {
-    auto r = balloc(ip->dev);
-    if (!r) {
-      brelse(b);
-      return r.error();
+  if (bn < NINDIRECT) return index_entry(ip, &ip->addrs[NDIRECT], bn, grew, true);
+  bn -= NINDIRECT;
+  // Two levels: the double-indirect block names the indirect block that
+  // names the data block. The middle block's number lives in an index
+  // block, not the inode, so index_entry logs it there.
+  u32 mid = TRY(index_entry(ip, &ip->addrs[NDIRECT + 1], bn / NINDIRECT, grew, true));
+  if (mid == 0) return 0u;
+  return index_entry(ip, &mid, bn % NINDIRECT, grew, false);
+}
+
+// Frees every block named in the index block ind, then ind itself.
+void free_index(u32 dev, u32 ind, int levels) {
+  Buf* b = bread(dev, ind);
+  const u32* table = reinterpret_cast<const u32*>(b->data);
+  for (u32 i = 0; i < NINDIRECT; i++) {
+    if (table[i] == 0) continue;
+    if (levels > 1) {
+      free_index(dev, table[i], levels - 1);
+    } else {
+      bfree(dev, table[i]);
     }
-    addr = table[bn] = r.value();
-    log_write(b);
   }
   brelse(b);
-  return addr;
+  bfree(dev, ind);
 }
 
 }  // namespace
@@ -326,6 +358,9 @@ u32 block_of(Inode* ip, u32 bn) {
   return r.ok() ? r.value() : 0;
 }
 
+// Freeing even the largest file writes few blocks to the log: the bitmap
+// blocks (one per 32768 blocks of the disk) and the inode's block. The
+// index blocks are only read.
 void itrunc(Inode* ip) {
   for (u32 i = 0; i < NDIRECT; i++) {
     if (ip->addrs[i]) {
@@ -333,15 +368,12 @@ void itrunc(Inode* ip) {
       ip->addrs[i] = 0;
     }
   }
-  if (ip->addrs[NDIRECT]) {
-    Buf* b = bread(ip->dev, ip->addrs[NDIRECT]);
-    const u32* table = reinterpret_cast<const u32*>(b->data);
-    for (u32 i = 0; i < NINDIRECT; i++) {
-      if (table[i]) bfree(ip->dev, table[i]);
+  for (int level = 1; level <= 2; level++) {
+    u32& ind = ip->addrs[NDIRECT + level - 1];
+    if (ind) {
+      free_index(ip->dev, ind, level);
+      ind = 0;
     }
-    brelse(b);
-    bfree(ip->dev, ip->addrs[NDIRECT]);
-    ip->addrs[NDIRECT] = 0;
   }
   ip->size = 0;
   iupdate(ip);

@@ -8,8 +8,10 @@
 //             it may wait for a commit, which waits for every running
 //             operation to end, and one of those may be waiting for an
 //             inode lock the caller holds)
+//     -> g_rename_lock (rename only; see syscalls/rename.cpp)
 //     -> Inode::lock, a directory before the inodes it names
-//        (at most one parent and one child at a time)
+//        (at most one parent and one child at a time; a rename holds
+//        two parents, an ancestor first, then the source and target)
 //       -> the log's private buffer (commit), then Buf::lock: a file's
 //          indirect block before bitmap and newly allocated blocks;
 //          otherwise one at a time
@@ -77,7 +79,7 @@ struct Inode {
   i16 minor = 0;
   i16 nlink = 0;
   u32 size = 0;
-  u32 addrs[NDIRECT + 1] = {};
+  u32 addrs[NDIRECT + 2] = {};  // direct, indirect, double-indirect
 };
 
 // A new inode of the given type on dev, referenced but not locked. Its link
@@ -107,6 +109,12 @@ Result<Inode*> dirlookup(Inode* dp, const char* name, u32* poff);
 // name is taken, Invalid if it is empty or longer than DIRSIZ, NotFound if
 // dp has been unlinked, NoSpace if the directory cannot grow.
 Result<void> dirlink(Inode* dp, const char* name, u32 inum);
+// Point the existing entry at byte offset off of dp (locked, inside an op)
+// at inum; 0 frees the slot. Never allocates, so it cannot fail.
+void dir_set_inum(Inode* dp, u32 off, u32 inum);
+// The byte offset of a directory's ".." entry: create writes "." and ".."
+// first, and fsck checks that they stay there.
+constexpr u32 kDotDotOffset = sizeof(dirent);
 // True if dp (locked) holds no entries but "." and "..".
 bool dir_is_empty(Inode* dp);
 // Path lookup (inside an op): the inode path names, or its parent directory

@@ -14,7 +14,7 @@
 
 namespace {
 const char* const kNames[] = {
-    "none",  "inode",  "logbuf", "buf",    "console-out", "as-map",
+    "none",  "rename", "inode",  "logbuf", "buf",    "console-out", "as-map",
     "wait",  "desch",  "ids",     "proc",   "futex",  "pipe",
     "console-in", "log", "bcache", "disk",  "fdtable", "ftable",
     "cwd",   "itable", "sleeplock-state", "ticks", "as-pages", "as-table",

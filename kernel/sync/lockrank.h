@@ -19,7 +19,9 @@
 
 enum class LockRank : u8 {
   // ---- sleep locks (held by a thread, possibly across sleeps)
-  Inode = 1,    // Inode::lock; nestable: a directory before an entry in it
+  Rename = 1,   // g_rename_lock: one rename at a time, so that the
+                // ancestry a rename checks cannot change under it (rename.cpp)
+  Inode,        // Inode::lock; nestable: a directory before an entry in it
   LogBuf,       // the log's private buffer (commit, recovery)
   Buf,          // Buf::lock; nestable: an indirect block before the blocks
                 // it names, a bitmap block before the block it allocates

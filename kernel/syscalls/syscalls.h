@@ -44,3 +44,4 @@ i64 sys_link();
 i64 sys_mkdir();
 i64 sys_chdir();
 i64 sys_dup();
+i64 sys_rename();  // syscalls/rename.cpp

@@ -50,8 +50,14 @@ class Disk {
     std::vector<uint32_t> out;
     for (uint32_t i = 0; i < n && i < NDIRECT; i++) out.push_back(d.addrs[i]);
     if (indirect) *indirect = d.addrs[NDIRECT];
-    for (uint32_t i = NDIRECT; i < n; i++)
+    for (uint32_t i = NDIRECT; i < n && i < NDIRECT + NINDIRECT; i++)
       out.push_back(get<uint32_t>(d.addrs[NDIRECT], (i - NDIRECT) * sizeof(uint32_t)));
+    // Past those, through the double-indirect block.
+    for (uint32_t i = NDIRECT + NINDIRECT; i < n; i++) {
+      uint32_t k = i - NDIRECT - NINDIRECT;
+      uint32_t mid = get<uint32_t>(d.addrs[NDIRECT + 1], (k / NINDIRECT) * sizeof(uint32_t));
+      out.push_back(get<uint32_t>(mid, (k % NINDIRECT) * sizeof(uint32_t)));
+    }
     return out;
   }
 

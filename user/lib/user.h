@@ -41,6 +41,8 @@ int mknod(const char *path, short major, short minor);
 int unlink(const char *path);
 int fstat(int fd, struct stat *st);
 int link(const char *old, const char *new_);
+// Moves the name old to new (replacing what new names, POSIX rules).
+int rename(const char *old, const char *new_);
 int mkdir(const char *path);
 int chdir(const char *path);
 int dup(int fd);

@@ -35,6 +35,7 @@ SYSCALL mknod, SYS_mknod
 SYSCALL unlink, SYS_unlink
 SYSCALL fstat, SYS_fstat
 SYSCALL link, SYS_link
+SYSCALL rename, SYS_rename
 SYSCALL mkdir, SYS_mkdir
 SYSCALL chdir, SYS_chdir
 SYSCALL dup, SYS_dup

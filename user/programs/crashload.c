@@ -8,23 +8,32 @@
 //
 // run: THREADS threads (default 4), each in its own directory
 // /crash/TAG/tN, create files (written in several write() calls, then
-// closed), unlink some, and make and remove subdirectories holding files.
+// closed), unlink some, rename some (across directories, and sometimes onto
+// an existing file, which the rename replaces), make and remove
+// subdirectories holding files, and move an empty directory between them.
 // Each thread's choices come from its own generator seeded by (SEED, N), so
 // a run is reproducible up to how the threads interleave. Every file's
-// contents are a function of its full path (which names the run, so no two
-// files ever written have the same contents), and so is checkable by
-// `check` without knowing the seed. After each step whose effect the kernel
+// contents are a function of its key (which names the run, so no two files
+// ever written have the same contents), and so is checkable by `check`
+// without knowing the seed. The key is the path without the subdirectory
+// and with a name gK read as fK: a rename moves fK to gK in another (or the
+// same) directory, so the file keeps its key, and so does a shorter
+// "victim" gK made first to be replaced by it. After each step whose effect the kernel
 // must have committed when the call returns, one line (one write(), so
 // lines never mix) tells the host:
 //   DONE path size checksum   after the last write() and close() returned
 //   UNLINK path / RMDIR path  about to unlink a file / remove a directory
 //   GONE path                 that unlink returned
 //   MKDIR path                mkdir returned
+//   RENAME old new            about to rename a file (DRENAME: a directory)
+//   MOVED old new             that rename returned (DMOVED: a directory)
 //   ERR what path             a call failed that should not (a bug)
 // The host holds the guest to these lines after a crash: a DONE file must be
-// there byte for byte unless an UNLINK for it followed, a GONE one must not.
+// there byte for byte unless an UNLINK for it followed, a GONE one must not;
+// after a RENAME without its MOVED, either the old name or the new one holds
+// the file, never both or neither (the rename is atomic).
 // Each thread keeps at most MAXFILES files and MAXDIRS subdirectories, so
-// the disk (16 MiB, half of it programs; 256 inodes) never fills.
+// the disk (80 MiB, some 8 MiB of it programs; 256 inodes) never fills.
 //
 // check prints `FILE path size checksum ok|bad` (ok: the contents are a
 // prefix of what that path's file is written with, as a crash in the middle
@@ -51,9 +60,20 @@ static unsigned mix(unsigned x) {  // a 32-bit hash finaliser
   return x;
 }
 
+// The hash of a file's key (see the top): its path without a "/dM"
+// subdirectory element, and with a last element gK read as fK.
 static unsigned path_hash(const char *path) {  // FNV-1a
+  const char *base = path + strlen(path);
+  while (base > path && base[-1] != '/') base--;
+  const char *sub = base - 1;  // the '/' before the last element
+  while (sub > path && sub[-1] != '/') sub--;
+  int skip = base - path >= 2 && *sub == 'd';  // drop "dM/"
   unsigned h = 2166136261u;
-  for (; *path; path++) h = (h ^ (unsigned char)*path) * 16777619u;
+  for (const char *p = path; *p; p++) {
+    if (skip && p == sub) p = base;
+    unsigned char c = (unsigned char)(p == base && *p == 'g' ? 'f' : *p);
+    h = (h ^ c) * 16777619u;
+  }
   return h;
 }
 
@@ -93,7 +113,9 @@ struct worker {
   char dir[MAXPATH];       // /crash/TAG/tN
   int next_name;           // names are never reused within a run
   int nfiles, files[MAXFILES], file_dir[MAXFILES];  // name, subdir (-1: dir)
+  char file_letter[MAXFILES];  // 'f', or 'g' once renamed
   int ndirs, dirs[MAXDIRS];
+  int xdir, xdir_in;       // the empty directory xK (-1: none), and its subdir
   unsigned char buf[CHUNK];
 };
 
@@ -113,7 +135,7 @@ static void subdir_path(struct worker *w, int d, char *out) {
 
 static void file_path(struct worker *w, int i, char *out) {
   subdir_path(w, w->file_dir[i], out);
-  path_add(out, "/f", w->files[i]);
+  path_add(out, w->file_letter[i] == 'g' ? "/g" : "/f", w->files[i]);
 }
 
 __attribute__((noreturn)) static void fail(const char *what, const char *path) {
@@ -121,16 +143,9 @@ __attribute__((noreturn)) static void fail(const char *what, const char *path) {
   pthread_exit(0);
 }
 
-// Creates a file in subdirectory d (-1: the thread's own directory).
-static void make_file(struct worker *w, int d) {
-  int i = w->nfiles;
-  w->files[i] = w->next_name++;
-  w->file_dir[i] = d;
-  char path[MAXPATH];
-  file_path(w, i, path);
+// Writes size bytes of path's contents to a new file and prints DONE.
+static void write_file(struct worker *w, const char *path, unsigned size) {
   unsigned h = path_hash(path);
-  // Mostly small files; one in eight up to MAXSIZE.
-  unsigned size = rnd(w, 8) == 0 ? rnd(w, MAXSIZE + 1) : rnd(w, 24 * 1024 + 1);
   int fd = open(path, O_CREATE | O_WRONLY);
   if (fd < 0) fail("create", path);
   unsigned sum = SUM_START;
@@ -143,8 +158,72 @@ static void make_file(struct worker *w, int d) {
     off += n;
   }
   if (close(fd) < 0) fail("close", path);
-  w->nfiles++;
   printf("DONE %s %u %x\n", path, size, sum);
+}
+
+// Creates a file in subdirectory d (-1: the thread's own directory).
+static void make_file(struct worker *w, int d) {
+  int i = w->nfiles;
+  w->files[i] = w->next_name++;
+  w->file_dir[i] = d;
+  w->file_letter[i] = 'f';
+  char path[MAXPATH];
+  file_path(w, i, path);
+  // Mostly small files; one in eight up to MAXSIZE.
+  unsigned size = rnd(w, 8) == 0 ? rnd(w, MAXSIZE + 1) : rnd(w, 24 * 1024 + 1);
+  write_file(w, path, size);
+  w->nfiles++;
+}
+
+// A random place for a file or the x directory: the thread's directory
+// (-1) or one of its subdirectories.
+static int random_dir(struct worker *w) {
+  return w->ndirs > 0 && rnd(w, 2) ? w->dirs[rnd(w, (unsigned)w->ndirs)] : -1;
+}
+
+// Renames file i fK (or gK) to gK in a random directory, half the time
+// onto a victim gK made there first (a prefix of the same contents).
+static void rename_file(struct worker *w, int i) {
+  char from[MAXPATH], to[MAXPATH];
+  file_path(w, i, from);
+  int d = random_dir(w);
+  subdir_path(w, d, to);
+  path_add(to, "/g", w->files[i]);
+  if (strcmp(from, to) == 0) return;
+  if (rnd(w, 2)) write_file(w, to, rnd(w, 8 * 1024));
+  printf("RENAME %s %s\n", from, to);
+  if (rename(from, to) < 0) fail("rename", from);
+  printf("MOVED %s %s\n", from, to);
+  w->file_dir[i] = d;
+  w->file_letter[i] = 'g';
+}
+
+static void xdir_path(struct worker *w, int d, char *out) {
+  subdir_path(w, d, out);
+  path_add(out, "/x", w->xdir);
+}
+
+// Makes the empty directory xK, or moves it to another directory: a
+// directory rename across directories (its ".." and both parents' link
+// counts change).
+static void move_xdir(struct worker *w) {
+  char from[MAXPATH], to[MAXPATH];
+  if (w->xdir < 0) {
+    w->xdir = w->next_name++;
+    w->xdir_in = -1;
+    xdir_path(w, -1, to);
+    if (mkdir(to) < 0) fail("mkdir", to);
+    printf("MKDIR %s\n", to);
+    return;
+  }
+  int d = random_dir(w);
+  if (d == w->xdir_in) return;
+  xdir_path(w, w->xdir_in, from);
+  xdir_path(w, d, to);
+  printf("DRENAME %s %s\n", from, to);
+  if (rename(from, to) < 0) fail("rename", from);
+  printf("DMOVED %s %s\n", from, to);
+  w->xdir_in = d;
 }
 
 static void remove_file(struct worker *w, int i) {
@@ -156,6 +235,7 @@ static void remove_file(struct worker *w, int i) {
   w->nfiles--;
   w->files[i] = w->files[w->nfiles];
   w->file_dir[i] = w->file_dir[w->nfiles];
+  w->file_letter[i] = w->file_letter[w->nfiles];
 }
 
 static void make_dir(struct worker *w) {
@@ -173,6 +253,13 @@ static void remove_dir(struct worker *w, int j) {
   for (int i = w->nfiles - 1; i >= 0; i--)
     if (w->file_dir[i] == d) remove_file(w, i);
   char path[MAXPATH];
+  if (w->xdir >= 0 && w->xdir_in == d) {
+    xdir_path(w, d, path);
+    printf("RMDIR %s\n", path);
+    if (unlink(path) < 0) fail("rmdir", path);
+    printf("GONE %s\n", path);
+    w->xdir = -1;
+  }
   subdir_path(w, d, path);
   printf("RMDIR %s\n", path);
   if (unlink(path) < 0) fail("rmdir", path);
@@ -186,12 +273,15 @@ static void *work(void *arg) {
   printf("MKDIR %s\n", w->dir);
   for (;;) {  // until the host kills the machine
     unsigned r = rnd(w, 100);
-    if (r < 55) {
+    if (r < 45) {
       if (w->nfiles == MAXFILES) remove_file(w, (int)rnd(w, MAXFILES));
-      int d = w->ndirs > 0 && rnd(w, 2) ? w->dirs[rnd(w, (unsigned)w->ndirs)] : -1;
-      make_file(w, d);
-    } else if (r < 80) {
+      make_file(w, random_dir(w));
+    } else if (r < 65) {
       if (w->nfiles > 0) remove_file(w, (int)rnd(w, (unsigned)w->nfiles));
+    } else if (r < 77) {
+      if (w->nfiles > 0) rename_file(w, (int)rnd(w, (unsigned)w->nfiles));
+    } else if (r < 82) {
+      move_xdir(w);
     } else if (r < 90) {
       if (w->ndirs < MAXDIRS) make_dir(w);
     } else if (w->ndirs > 0) {
@@ -215,6 +305,7 @@ static int run(const char *tag, unsigned seed, int nthreads) {
     struct worker *w = &workers[n];
     w->id = n;
     w->rng = mix(seed * 2654435761u + (unsigned)n + 1) | 1;  // never 0
+    w->xdir = -1;
     strcpy(w->dir, top);
     path_add(w->dir, "/t", n);
     if (pthread_create(&w->tid, 0, work, w) != 0) {

@@ -1,7 +1,9 @@
-// t_bigfile: a file of exactly MAXFILE blocks (the direct blocks and the
-// whole indirect block) can be written and read back intact; a write past
-// that size fails and leaves the file as it was.
-// timeout: 180
+// t_bigfile: a file of exactly MAXFILE blocks (64 MiB: the direct blocks,
+// the whole indirect block and part of the double-indirect block) can be
+// written and read back intact; a write past that size fails with EFBIG and
+// leaves the file as it was; unlinking it gives back every block (the data
+// and the index blocks), as kstat's count of free disk blocks shows.
+// timeout: 900
 #include "test.h"
 #include "weft/fs.h"
 
@@ -10,7 +12,13 @@
 
 static char buf[CHUNK];
 
+static int free_blocks(void) {
+  struct kstat k;
+  return kstat(&k) == 0 ? k.free_blocks : -1;
+}
+
 int main(void) {
+  int free0 = free_blocks();
   int fd = open("t_bigfile.f", O_CREATE | O_RDWR | O_TRUNC);
   ASSERT_GE(fd, 0, "create t_bigfile.f");
   int t0 = uptime();
@@ -28,11 +36,18 @@ int main(void) {
   int t1 = uptime();
   EXPECT_EQ(pos, MAXBYTES, "write MAXFILE (%d) blocks, %ld bytes", MAXFILE, MAXBYTES);
   test_note("%ld KiB written in %d ticks", pos >> 10, t1 - t0);
+  errno = 0;
   EXPECT_EQ(write(fd, "x", 1), -1, "one more byte does not fit");
+  EXPECT_EQ(errno, EFBIG, "errno EFBIG");
   EXPECT_EQ(write(fd, buf, CHUNK), -1, "nor does another chunk");
   struct stat st;
   EXPECT_EQ(fstat(fd, &st), 0, "fstat");
   EXPECT_EQ((long)st.size, MAXBYTES, "the size is exactly MAXFILE blocks");
+  // The data, the indirect block, the double-indirect block and the
+  // indirect blocks it names.
+  int index = 1 + 1 + (MAXFILE - NDIRECT - NINDIRECT + NINDIRECT - 1) / NINDIRECT;
+  EXPECT_EQ(free0 - free_blocks(), MAXFILE + index, "it took %d data and %d index blocks",
+            MAXFILE, index);
   close(fd);
 
   // Read it all back; then, at 10 bytes before the end, a write of 20.
@@ -60,15 +75,16 @@ int main(void) {
             "the file did not grow past MAXFILE blocks");
   close(fd);
   EXPECT_EQ(unlink("t_bigfile.f"), 0, "unlink it");
+  EXPECT_EQ(free_blocks(), free0, "every block is free again");
 
-  // Its blocks are free again: a second big file fits (half the size, to
-  // keep the test quick).
+  // And can be used again (a quarter of the size, to keep the test quick).
   fd = open("t_bigfile.g", O_CREATE | O_RDWR);
   pos = 0;
-  while (pos < MAXBYTES / 2 && write(fd, buf, CHUNK) == CHUNK)
+  while (pos < MAXBYTES / 4 && write(fd, buf, CHUNK) == CHUNK)
     pos += CHUNK;
   close(fd);
-  EXPECT_GE(pos, MAXBYTES / 2, "the freed blocks can be written again");
+  EXPECT_GE(pos, MAXBYTES / 4, "the freed blocks can be written again");
   unlink("t_bigfile.g");
+  EXPECT_EQ(free_blocks(), free0, "and are free after that file, too");
   test_done();
 }

@@ -53,6 +53,16 @@ static void files(void) {
   ASSERT_EQ(mkdir("errd"), 0, "mkdir errd");
   ASSERT_EQ(mkdir("errd/sub"), 0, "mkdir errd/sub");
   FAILS(unlink("errd"), ENOTEMPTY, "unlink of a non-empty dir");
+  ASSERT_EQ(mkdir("erre"), 0, "mkdir erre");
+  FAILS(rename("nofile", "x"), ENOENT, "rename of a missing file");
+  FAILS(rename(".", "x"), EINVAL, "rename of .");
+  FAILS(rename("/", "x"), EBUSY, "rename of /");
+  FAILS(rename("erre", "erre/x"), EINVAL, "rename of a dir into itself");
+  FAILS(rename("erre", "errd"), ENOTEMPTY, "rename onto a non-empty dir");
+  FAILS(rename("errf", "erre"), EISDIR, "rename of a file onto a dir");
+  FAILS(rename("erre", "errf"), ENOTDIR, "rename of a dir onto a file");
+  FAILS(rename("errd/sub", "errd"), ENOTEMPTY, "rename onto its parent");
+  EXPECT_EQ(test_unlink("erre"), 0, "unlink erre");
   EXPECT_EQ(test_unlink("errd/sub"), 0, "unlink errd/sub");
   EXPECT_EQ(test_unlink("errd"), 0, "unlink errd");
 

@@ -156,9 +156,10 @@ static void test_blocks(void) {
   long bytes1 = fill_blocks(&files1);
   test_note("disk full after %ld KiB in %d files, %d ticks (%d blocks were free)",
             bytes1 >> 10, files1, uptime() - t0, ks.free_blocks);
-  // Every free block but each file's indirect block and a few for the
-  // directory holds data.
-  EXPECT_GE(bytes1 / BSIZE, (long)ks.free_blocks - files1 - 8,
+  // Every free block but each file's index blocks (the indirect block, the
+  // double-indirect block and at most MAXFILE / NINDIRECT indirect blocks
+  // below it) and a few for the directory holds data.
+  EXPECT_GE(bytes1 / BSIZE, (long)ks.free_blocks - files1 * (2 + MAXFILE / NINDIRECT) - 8,
             "the free blocks were filled with data");
   EXPECT_LT(bytes1, (long)FSSIZE * BSIZE, "and it did fill");
   int fd = open(DIR "/new", O_CREATE | O_RDWR);

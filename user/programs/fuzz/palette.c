@@ -24,6 +24,7 @@ const struct op palette[] = {
     {"mknod", SYS_mknod, 15, {A_PATH, A_MAJOR, A_TICKS}, F_BAD1, 0},
     {"unlink", SYS_unlink, 80, {A_PATH}, F_BAD1, 0},
     {"link", SYS_link, 40, {A_PATH, A_PATH}, F_BAD1, 0},
+    {"rename", SYS_rename, 40, {A_PATH, A_PATH}, F_BAD1, 0},
     {"mkdir", SYS_mkdir, 60, {A_PATH}, F_BAD1, 0},
     {"chdir", SYS_chdir, 20, {A_PATH}, F_BAD1, 0},
     {"fork", SYS_fork, 15, {0}, 0, op_fork},
