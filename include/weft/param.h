@@ -7,7 +7,10 @@
 #define NTHR 256          // global thread pool size
 #define NOFILE 16         // open files per process
 #define NFILE 128         // open files in the whole system
-#define NINODE 64         // in-memory inode cache entries
+// In-memory inode cache entries: enough that no program can fill the cache
+// and fail everyone's path lookups (docs/design.md, The inode cache): every
+// open file, every cwd, and a few references per thread in a system call.
+#define NINODE (NFILE + NPROC + 4 * NTHR)
 #define NDEV 10           // device major numbers
 #define ROOTDEV 1         // device number of the root file system
 #define MAXARG 32         // most exec arguments

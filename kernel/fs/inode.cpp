@@ -92,11 +92,32 @@ void bfree(u32 dev, u32 blockno) {
 
 namespace {
 
+// The entries with a reference hang in buckets by (dev, inum), so that a
+// lookup looks at a few entries however large the table is; the others wait
+// on the free list.
+constexpr u32 kBuckets = 256;
+using InodeList = IntrusiveList<Inode, &Inode::cache_node>;
 struct ITable {
   Spinlock lock{"itable", LockRank::Itable};
   Inode inodes[NINODE];
+  // guarded by lock:
+  InodeList buckets[kBuckets];
+  InodeList free;
+  bool ready = false;  // every entry is on the free list
 };
 constinit ITable g_itable;
+
+InodeList& bucket_of(u32 dev, u32 inum) {
+  return g_itable.buckets[(inum * 2654435761u + dev) % kBuckets];
+}
+
+// One reference fewer; the last puts the entry on the free list. Caller
+// holds g_itable.lock.
+void unref_locked(Inode* ip) {
+  if (--ip->ref > 0) return;
+  bucket_of(ip->dev, ip->inum).remove(ip);
+  g_itable.free.push_back(ip);
+}
 
 // The dinode for inum inside b, the buffer of its inode block.
 dinode* dinode_in(Buf* b, u32 inum) {
@@ -108,22 +129,31 @@ dinode* dinode_in(Buf* b, u32 inum) {
 // or with share unset the answer is Busy (see ialloc). FileTable if every
 // entry is in use.
 Result<Inode*> iget_locked(u32 dev, u32 inum, bool share) {
-  Inode* empty = nullptr;
-  for (Inode& ip : g_itable.inodes) {
-    if (ip.ref > 0 && ip.dev == dev && ip.inum == inum) {
-      if (!share) return Error::Busy;
-      ip.ref++;
-      return &ip;
-    }
-    if (!empty && ip.ref == 0) empty = &ip;
+  if (!g_itable.ready) {
+    for (Inode& ip : g_itable.inodes) g_itable.free.push_back(&ip);
+    g_itable.ready = true;
   }
-  if (!empty || inject_failure(AllocSite::Inode)) return Error::FileTable;
+  InodeList& bucket = bucket_of(dev, inum);
+  for (Inode* ip = bucket.front(); ip; ip = bucket.next(ip)) {
+    if (ip->dev == dev && ip->inum == inum) {
+      if (!share) return Error::Busy;
+      ip->ref++;
+      return ip;
+    }
+  }
+  Inode* empty = g_itable.free.pop_front();
+  if (!empty) return Error::FileTable;
+  if (inject_failure(AllocSite::Inode)) {
+    g_itable.free.push_front(empty);
+    return Error::FileTable;
+  }
   // Nobody holds a reference, so nobody holds the sleep lock either: the
   // fields it guards may be reset here.
   empty->dev = dev;
   empty->inum = inum;
   empty->ref = 1;
   empty->valid = false;
+  bucket.push_back(empty);
   return empty;
 }
 
@@ -257,7 +287,7 @@ void iput(Inode* ip) {
     // writing them), and the lock below never waits.
     free_it = ip->ref == 1 && ip->valid && ip->nlink == 0;
     if (!free_it) {
-      ip->ref--;
+      unref_locked(ip);
       return;
     }
   }
@@ -268,7 +298,7 @@ void iput(Inode* ip) {
   ip->valid = false;  // the next user of this entry rereads the disk
   ip->lock.release();
   SpinGuard g(g_itable.lock);
-  ip->ref--;
+  unref_locked(ip);
 }
 
 void iunlockput(Inode* ip) {

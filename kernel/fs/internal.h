@@ -70,6 +70,8 @@ struct Inode {
   u32 dev = 0;
   u32 inum = 0;
   int ref = 0;
+  ListNode cache_node;  // in the hash bucket of (dev, inum) while ref > 0,
+                        // on the free list while ref == 0
 
   SleepLock lock{"inode", LockRank::Inode};
   // guarded by lock:
@@ -86,8 +88,8 @@ struct Inode {
 // count is 0: the caller links it or lets iput free it. Its cache entry is
 // always a fresh one: a free inode that an iput is still freeing is skipped.
 Result<Inode*> ialloc(u32 dev, i16 type);
-// An inode cache entry for (dev, inum), referenced but not locked; NoSpace
-// if every entry is in use.
+// An inode cache entry for (dev, inum), referenced but not locked;
+// FileTable if every entry is in use.
 Result<Inode*> iget(u32 dev, u32 inum);
 void iupdate(Inode* ip);  // write the cached fields to disk (inside an op)
 void itrunc(Inode* ip);   // free every data block (inside an op; ip locked)
