@@ -102,24 +102,30 @@ void arm_nudge(Cpu* c, u64 when) {
 }
 }  // namespace
 
+// The queue is in the order threads joined it (but for yield(tid)'s
+// front), so the walk stops at the first thread that has not waited
+// kNudge yet, which sets the next early timer, or once there is a thread
+// for every other hart: at most NCPU steps with interrupts off, however
+// many threads a program makes runnable here.
 bool nudge() {
   Cpu* c = mycpu();
   if (!c->nudge_armed) return false;
   c->nudge_armed = false;
   u64 now = read_time();
   int waited = 0;
-  u64 youngest = 0;  // the latest queued_at among those that have not
+  u64 next = 0;  // when the first thread that has not waited will have
   {
     SpinGuard g(c->runq_lock);
-    for (Thread* t = c->runq.front(); t; t = c->runq.next(t)) {
-      if (now - t->queued_at >= kNudge)
-        waited++;
-      else if (t->queued_at > youngest)
-        youngest = t->queued_at;
+    for (Thread* t = c->runq.front(); t && waited < g_ncpu - 1; t = c->runq.next(t)) {
+      if (now - t->queued_at < kNudge) {
+        next = t->queued_at + kNudge;
+        break;
+      }
+      waited++;
     }
   }
   for (; waited > 0; waited--) wake_idle_hart();
-  if (youngest) arm_nudge(c, youngest + kNudge);
+  if (next) arm_nudge(c, next);
   return true;
 }
 

@@ -94,7 +94,6 @@ void weft_pthread_fork_parent(void) {
 }
 
 void weft_pthread_fork_child(void) {
-  weft_self_forget();
   int me = gettid();
   ndetached = 0;
   for (int i = 0; i < NTHR; i++) {

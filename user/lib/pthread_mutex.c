@@ -141,8 +141,10 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, unsigned long deadli
   weft_waitq_add(&c->q, &w);
   m->depth = 1;
   pthread_mutex_unlock(m);
-  int err = deadline ? weft_waiter_sleep_until(&c->q, &w, deadline) : 0;
-  if (!deadline)
+  int err = 0;
+  if (deadline)
+    err = weft_waiter_sleep_until(&c->q, &w, deadline);
+  else
     weft_waiter_sleep(&w);
   pthread_mutex_lock(m);
   if (m->type != PTHREAD_MUTEX_NORMAL)

@@ -32,11 +32,6 @@ void weft_waiter_sleep(struct weft_waiter *w);
 int weft_waiter_sleep_until(struct weft_waitq *q, struct weft_waiter *w,
                             unsigned long deadline);
 
-// The calling thread's tid, remembered in a thread-local variable (one
-// system call per thread; fork's child hook forgets it, since the child's
-// thread has a tid of its own).
-int weft_self(void);
-void weft_self_forget(void);
 // Wakes the first n waiters of q (n < 0: all); returns how many.
 int weft_waitq_wake(struct weft_waitq *q, int n);
 // 1 if nobody waits on q.

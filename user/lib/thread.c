@@ -296,18 +296,6 @@ int weft_waiter_sleep_until(struct weft_waitq *q, struct weft_waiter *w,
   return err;
 }
 
-static __thread int self_tid;
-
-int weft_self(void) {
-  if (self_tid == 0)
-    self_tid = gettid();
-  return self_tid;
-}
-
-void weft_self_forget(void) {
-  self_tid = 0;
-}
-
 int weft_waitq_wake(struct weft_waitq *q, int n) {
   weft_fmutex_lock(&q->lock);
   struct weft_waiter *first = q->head;
