@@ -24,6 +24,7 @@ i64 dispatch(u64 num) {
     case SYS_kill: return sys_kill();
     case SYS_exec: return sys_exec();
     case SYS_fstat: return sys_fstat();
+    case SYS_fsync: return sys_fsync();
     case SYS_chdir: return sys_chdir();
     case SYS_dup: return sys_dup();
     case SYS_getpid: return sys_getpid();

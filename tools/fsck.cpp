@@ -10,10 +10,13 @@
 //  1. The superblock: magic, and that the regions (log, inodes, bitmap,
 //     data) follow one another in order, without overlapping, inside the
 //     image. If it is bad nothing else can be trusted, so checking stops.
-//  2. The log. A header with a count above 0 is a committed group whose
-//     blocks may not all be at home yet; they are copied over an in-memory
-//     copy of the image, exactly as the kernel's recovery would at the next
-//     boot, and everything after this step checks that result. A header
+//  2. The log. A header with a count above 0 and a checksum that matches
+//     the log area is a committed group whose blocks may not all be at
+//     home yet; they are copied over an in-memory copy of the image,
+//     exactly as the kernel's recovery would at the next boot, and
+//     everything after this step checks that result. A checksum that does
+//     not match is a group cut by a crash before it committed: not a
+//     problem, the kernel drops it too (the summary says so). A header
 //     the kernel could not replay (a count above the log's capacity, a home
 //     block outside the image) or should never have written (a home block
 //     below the inode area: boot block, superblock or the log itself, or
@@ -64,9 +67,8 @@
 // Anything further past the end is reported. Directories' sizes must be
 // whole entries; device nodes own no blocks and have size 0.
 //
-// The log header's layout is private to kernel/fs/log.cpp (struct
-// LogHeader: a u32 count, then LOGBLOCKS u32 home block numbers); it is
-// mirrored here.
+// The log header (struct logheader) and its checksum (log_sum_*) come
+// from weft/fs.h, which the kernel's log uses too.
 //
 // Like mkfs, this is one source file: the host tests include it with
 // FSCK_NO_MAIN defined and call fsck::check on images they build and
@@ -144,6 +146,7 @@ struct Problem {
 struct Report {
   std::vector<Problem> problems;
   uint32_t replayed = 0;  // logged blocks copied home (in memory) before checking
+  uint32_t dropped = 0;   // blocks of a logged group whose checksum fails
   // For the summary line; meaningful when the superblock was good.
   uint32_t files = 0, dirs = 0, devices = 0;
   uint32_t blocks = 0, blocks_used = 0;  // image size, bitmap bits set
@@ -161,13 +164,6 @@ struct Report {
     return s;
   }
 };
-
-// The kernel's log header (kernel/fs/log.cpp, struct LogHeader).
-struct LogHeader {
-  uint32_t n;
-  uint32_t block[LOGBLOCKS];
-};
-static_assert(sizeof(LogHeader) <= BSIZE);
 
 namespace detail {
 
@@ -299,7 +295,7 @@ class Checker {
   // ------------------------------------------------------------- 2. log
 
   void replay_log() {
-    LogHeader h;
+    logheader h;
     std::memcpy(&h, block(sb_.logstart), sizeof h);
     if (h.n == 0) return;  // nothing committed
     uint32_t capacity = std::min<uint32_t>(sb_.nlog - 1, LOGBLOCKS);
@@ -327,6 +323,14 @@ class Checker {
     }
     if (!good) {
       report(Kind::Log, "damaged header: the image is checked without replaying it");
+      return;
+    }
+    // A crash while the group was being written: its operations never
+    // returned, and the kernel drops it at the next boot.
+    uint64_t sum = log_sum_start(h.n, h.block);
+    for (uint32_t i = 0; i < h.n; i++) sum = log_sum_add(sum, block(sb_.logstart + 1 + i));
+    if (sum != h.sum) {
+      rep_.dropped = h.n;
       return;
     }
     for (uint32_t i = 0; i < h.n; i++)
@@ -735,6 +739,8 @@ inline std::string summary(const std::string& name, const Report& r) {
     << " blocks in use; log: ";
   if (r.replayed)
     s << "replayed " << r.replayed << " logged blocks (in memory)";
+  else if (r.dropped)
+    s << "a group of " << r.dropped << " blocks that never committed (dropped)";
   else
     s << "empty";
   return s.str();

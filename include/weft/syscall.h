@@ -43,4 +43,5 @@
 #define SYS_futex_wait_until 40
 // file system (issue 11)
 #define SYS_rename 41
-#define SYS_MAX 42
+#define SYS_fsync 42
+#define SYS_MAX 43

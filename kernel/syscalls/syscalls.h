@@ -40,6 +40,7 @@ i64 sys_open();
 i64 sys_mknod();
 i64 sys_unlink();
 i64 sys_fstat();
+i64 sys_fsync();
 i64 sys_link();
 i64 sys_mkdir();
 i64 sys_chdir();

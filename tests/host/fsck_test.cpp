@@ -191,13 +191,15 @@ class Editor {
   // A committed log: the header and the logged copies, as the kernel's
   // commit leaves them at its commit point.
   void write_log(const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& blocks) {
-    fsck::LogHeader h{};
+    logheader h{};
     h.n = static_cast<uint32_t>(blocks.size());
     for (size_t i = 0; i < blocks.size(); i++) {
       h.block[i] = blocks[i].first;
       std::memcpy(block(sb_.logstart + 1 + static_cast<uint32_t>(i)), blocks[i].second.data(),
                   BSIZE);
     }
+    h.sum = log_sum_start(h.n, h.block);
+    for (size_t i = 0; i < blocks.size(); i++) h.sum = log_sum_add(h.sum, blocks[i].second.data());
     std::memset(block(sb_.logstart), 0, BSIZE);
     std::memcpy(block(sb_.logstart), &h, sizeof h);
   }
@@ -641,6 +643,7 @@ class FsckLog : public Fsck {
     // Home: every changed block but the bitmap's is installed.
     bitmap_ = BBLOCK(e().block_of(new_, 0), e().sb());
     e().bytes() = before;
+    before_ = before;
     for (auto& [b, data] : group_)
       if (b != bitmap_) std::memcpy(e().block(b), data.data(), BSIZE);
     e().write_log(group_);
@@ -649,6 +652,7 @@ class FsckLog : public Fsck {
   uint32_t new_ = 0;
   uint32_t bitmap_ = 0;
   std::vector<std::pair<uint32_t, std::vector<uint8_t>>> group_;
+  std::vector<uint8_t> before_;  // the image before the group
 };
 
 TEST_F(FsckLog, ReplayMakesAHalfInstalledGroupConsistent) {
@@ -665,6 +669,29 @@ TEST_F(FsckLog, WithoutTheLogTheHomeBlocksAreInconsistent) {
   fsck::Report r = check();
   EXPECT_EQ(r.replayed, 0u);
   EXPECT_EQ(r.kinds(), kinds({Kind::MarkedFree})) << dump(r);
+}
+
+TEST_F(FsckLog, AGroupWithoutAllItsBlocksIsDropped) {
+  // A crash while the group was being written: the header reached the
+  // disk, one logged block did not. The checksum tells, and nothing home
+  // had been touched yet.
+  std::vector<uint8_t> log(e().bytes().begin() + size_t{e().sb().logstart} * BSIZE,
+                           e().bytes().begin() + size_t{e().sb().logstart + 1 + 3} * BSIZE);
+  e().bytes() = before_;
+  std::memcpy(e().block(e().sb().logstart), log.data(), log.size());  // header + 2 blocks
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.replayed, 0u);
+  EXPECT_EQ(r.dropped, group_.size());
+  EXPECT_NE(fsck::summary("x", r).find("never committed"), std::string::npos);
+}
+
+TEST_F(FsckLog, OneChangedByteInTheLogDropsTheGroup) {
+  e().block(e().sb().logstart + 1)[100] ^= 1;
+  fsck::Report r = check();
+  EXPECT_EQ(r.replayed, 0u);
+  EXPECT_EQ(r.dropped, group_.size());
+  EXPECT_EQ(r.kinds(), kinds({Kind::MarkedFree})) << dump(r);  // as if no log
 }
 
 TEST_F(FsckLog, ReplayingOverAFullyInstalledGroupIsHarmless) {

@@ -79,6 +79,7 @@ static void files(void) {
   FAILS(write(1, bad, 1), EFAULT, "write from a bad buffer");
   FAILS(fstat(fd, (struct stat *)bad), EFAULT, "fstat to a bad buffer");
   FAILS(fstat(-1, 0), EBADF, "fstat of fd -1");
+  FAILS(fsync(-1), EBADF, "fsync of fd -1");
   FAILS(close(-1), EBADF, "close of fd -1");
   FAILS(dup(-1), EBADF, "dup of fd -1");
   FAILS(pipe((int *)bad), EFAULT, "pipe to a bad buffer");
@@ -97,6 +98,7 @@ static void files(void) {
     close(fds[i]);
 
   ASSERT_EQ(pipe(p), 0, "pipe");
+  FAILS(fsync(p[1]), EINVAL, "fsync of a pipe");
   close(p[0]);
   FAILS(write(p[1], "x", 1), EPIPE, "write to a pipe nobody reads");
   close(p[1]);

@@ -21,6 +21,7 @@ const struct op palette[] = {
     {"dup", SYS_dup, 40, {A_FD}, 0, 0},
     {"pipe", SYS_pipe, 30, {A_OUT}, F_BAD1, 0},
     {"fstat", SYS_fstat, 40, {A_FD, A_OUT}, F_BAD1, 0},
+    {"fsync", SYS_fsync, 15, {A_FD}, 0, 0},
     {"mknod", SYS_mknod, 15, {A_PATH, A_MAJOR, A_TICKS}, F_BAD1, 0},
     {"unlink", SYS_unlink, 80, {A_PATH}, F_BAD1, 0},
     {"link", SYS_link, 40, {A_PATH, A_PATH}, F_BAD1, 0},
