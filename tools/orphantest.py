@@ -43,9 +43,11 @@ PROMPT_TIMEOUT = 120   # QEMU start to the shell prompt
 READY_TIMEOUT = 180    # the program writing its file and making the orphans
 EXIT_TIMEOUT = 60      # poweroff to QEMU exiting
 
-READY_RE = re.compile(rb"READY file (\d+) (\d+) dir (\d+)")
-ERR_RE = re.compile(rb"ERR [^\n]*|panic[^\n]*")
-FREED_RE = re.compile(rb"fs: freed orphan inode (\d+)")
+# Whole lines only: the console may deliver a line in pieces, and a number
+# cut short would still match.
+READY_RE = re.compile(rb"READY file (\d+) (\d+) dir (\d+)\r?\n")
+ERR_RE = re.compile(rb"(?:ERR |panic)[^\n]*\n")
+FREED_RE = re.compile(rb"fs: freed orphan inode (\d+) \(")
 USED_RE = re.compile(r"(\d+) of \d+ blocks in use")
 ORPHANS_RE = re.compile(r"; (\d+) orphans? \((\d+) blocks\), freed at the next boot")
 
@@ -78,6 +80,12 @@ def file_blocks(size):
 
 def at_prompt(out):
     return out.endswith(b"$ ")
+
+
+def tail(out, n=15):
+    """The last lines of a console, for a failure message."""
+    lines = out.decode("utf-8", "replace").replace("\r", "").split("\n")
+    return "\n".join(lines[-n:])
 
 
 class Failure(Exception):
@@ -117,12 +125,13 @@ class Round:
         g = self.boot()
         try:
             if not g.wait_for(at_prompt, PROMPT_TIMEOUT):
-                raise Failure("no shell prompt on the first boot")
+                raise Failure("no shell prompt on the first boot:\n" + tail(g.out))
             g.out = b""
             g.type(f"orphan {a.kib}\n")
             if not g.wait_for(lambda o: READY_RE.search(o) or ERR_RE.search(o),
                               READY_TIMEOUT):
-                raise Failure(f"no READY from `orphan` within {READY_TIMEOUT} s")
+                raise Failure(f"no READY from `orphan` within {READY_TIMEOUT} s:\n"
+                              + tail(g.out))
         finally:
             g.kill()
             g.drain()
@@ -144,7 +153,7 @@ class Round:
         g = self.boot()
         try:
             if not g.wait_for(at_prompt, PROMPT_TIMEOUT):
-                raise Failure("no shell prompt on the second boot")
+                raise Failure("no shell prompt on the second boot:\n" + tail(g.out))
             freed = {int(x) for x in FREED_RE.findall(g.out)}
             g.out = b""
             g.type("poweroff\n")
