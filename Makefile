@@ -5,6 +5,8 @@
 #   make fuzz          the system-call fuzzer (SECONDS=60 SEED=1 CPUS=2)
 #   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
+#   make orphantest    crash with an unlinked file open, check the next boot
+#                      frees it (ROUNDS=N rounds)
 #   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
 #                      instructions, exact and repeatable; ROUNDS=N: medians
 #                      of N boots each)
@@ -148,6 +150,11 @@ KILLS ?= 20
 crashtest: all $(B)/fsck
 	python3 tools/crashtest.py --kills $(KILLS) --seed $(SEED) --cpus $(CPUS)
 
+# Crash with an unlinked file still open (and a removed cwd); the next boot
+# must free both (tools/orphantest.py).
+orphantest: all
+	python3 tools/orphantest.py --rounds $(ROUNDS) --cpus $(CPUS)
+
 # Per-operation costs side by side, written to build/bench/ (tools/bench.py).
 BENCH_CPUS ?= 1,2
 ROUNDS ?= 1
@@ -157,5 +164,5 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest bench clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest orphantest bench clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

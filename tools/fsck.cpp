@@ -46,12 +46,19 @@
 //     The directory rule is checked against the tree's shape rather than by
 //     counting ".." entries, so that one damaged ".." is reported once (as
 //     a dot-entry problem), not again as its parent's wrong link count.
-//  7. Every allocated inode is reachable from the root. An unreachable one
-//     is reported once; its blocks still count as owned (so they are not
-//     reported again as leaks) and its link count is not judged. After a
-//     crash this is what a file unlinked while still open (nlink 0, freed
-//     by the last close that never came) looks like: weft keeps no orphan
-//     list, so such an inode stays allocated until a repair.
+//  7. Every allocated inode is reachable from the root, or is an orphan.
+//     An orphan is an unreachable inode with nlink 0 that no directory
+//     entry names (none in the tree, and none but "." and ".." in the
+//     unreachable directories): a file unlinked while still open, or a
+//     directory removed while it was a cwd, when the machine stopped
+//     before the last close (or chdir, or exit) that was to free it. That
+//     is a legitimate state after a crash; the kernel frees every orphan
+//     at the next boot (kernel/fs/inode.cpp, free_orphans). Orphans are
+//     counted, with the blocks they own, and named in the summary line,
+//     not reported. Any other unreachable inode (nlink > 0, or named by an
+//     entry outside the tree) is reported once. Either way its blocks
+//     count as owned (so they are not reported again as leaks) and its
+//     link count is not judged.
 //
 // Sizes. weft files have no holes: writei never writes past the end of a
 // file, so every block below the size is allocated. The other direction is
@@ -116,7 +123,7 @@ enum class Kind {
   DotEntries,   // "." or ".." missing, wrong, or where they do not belong
   DirName,      // empty, not NUL-padded, containing '/', or duplicate names
   Nlink,        // a link count that disagrees with the directory tree
-  Unreachable,  // allocated, but no path from the root leads to it
+  Unreachable,  // allocated, but no path from the root leads to it (and no orphan)
 };
 
 inline const char* kind_name(Kind k) {
@@ -151,6 +158,9 @@ struct Report {
   uint32_t files = 0, dirs = 0, devices = 0;
   uint32_t blocks = 0, blocks_used = 0;  // image size, bitmap bits set
   uint32_t ninodes = 0;
+  // Unreachable inodes with no links, which the next boot frees (item 7),
+  // and the blocks they own (index blocks included).
+  uint32_t orphans = 0, orphan_blocks = 0;
 
   bool ok() const { return problems.empty(); }
   size_t count(Kind k) const {
@@ -350,6 +360,7 @@ class Checker {
              who(inum).c_str(), what.c_str(), b, datastart_, sb_.size);
       return false;
     }
+    owned_[inum]++;
     auto [it, fresh] = owner_.try_emplace(b, Owner{inum, what});
     if (!fresh) {
       const Owner& o = it->second;
@@ -365,6 +376,7 @@ class Checker {
 
   void scan_inodes() {
     blocks_.assign(sb_.ninodes, {});
+    owned_.assign(sb_.ninodes, 0);
     // Inode 0 is "no inode" in a directory entry; the kernel never uses it.
     if (int16_t t = inode(0).type; t != 0)
       report(Kind::InodeType, "inode 0 is reserved, but has type %d", t);
@@ -672,15 +684,39 @@ class Checker {
 
   // ------------------------------------------- 6, 7. links, reachability
 
+  // The inodes named by an entry other than "." and ".." of an allocated
+  // directory the walk did not reach. (A removed directory keeps its dot
+  // entries; they name nothing any more: unlink took its ".." off the
+  // parent's link count.)
+  std::set<uint32_t> named_outside_tree() {
+    std::set<uint32_t> named;
+    for (uint32_t dir = 1; dir < sb_.ninodes; dir++) {
+      dinode d = inode(dir);
+      if (d.type != T_DIR || reached_.count(dir)) continue;
+      uint64_t bytes = std::min<uint64_t>(d.size, uint64_t{MAXFILE} * BSIZE);
+      for (uint32_t slot = 0; slot < bytes / sizeof(dirent); slot++) {
+        dirent de = entry(dir, slot);
+        std::string name = entry_name(de);
+        if (de.inum != 0 && name != "." && name != "..") named.insert(de.inum);
+      }
+    }
+    return named;
+  }
+
   void check_links_and_reachability() {
+    std::set<uint32_t> named = named_outside_tree();
     for (uint32_t inum = 1; inum < sb_.ninodes; inum++) {
       dinode d = inode(inum);
       if (!valid_type(d.type)) continue;
       if (!reached_.count(inum)) {
+        if (d.nlink == 0 && !named.count(inum)) {
+          rep_.orphans++;
+          rep_.orphan_blocks += owned_[inum];
+          continue;
+        }
         report(Kind::Unreachable, "inode %u (%s, nlink %d, size %u) is allocated, but no "
                "path from the root reaches it%s", inum, type_name(d.type), d.nlink, d.size,
-               d.nlink == 0 ? " (an orphan: unlinked while still open when the machine "
-                              "stopped)" : "");
+               d.nlink == 0 ? " (no links, but an entry outside the tree names it)" : "");
         continue;
       }
       long want = d.type == T_DIR ? 1 + subdirs_[inum] : names_[inum];
@@ -705,6 +741,7 @@ class Checker {
   superblock sb_{};
   uint32_t datastart_ = 0;
   std::map<uint32_t, Owner> owner_;            // data block -> its (first) owner
+  std::vector<uint32_t> owned_;                // inode -> data and index blocks it names
   // The current inode's index blocks with no entries in use: the first
   // block index each covers, and its name.
   std::vector<std::pair<uint32_t, std::string>> empty_index_;
@@ -743,6 +780,9 @@ inline std::string summary(const std::string& name, const Report& r) {
     s << "a group of " << r.dropped << " blocks that never committed (dropped)";
   else
     s << "empty";
+  if (r.orphans)
+    s << "; " << r.orphans << (r.orphans == 1 ? " orphan (" : " orphans (") << r.orphan_blocks
+      << " blocks), freed at the next boot";
   return s.str();
 }
 

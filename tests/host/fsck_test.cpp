@@ -285,6 +285,7 @@ TEST(FsckClean, FreshMkfsImage) {
   EXPECT_EQ(r.blocks_used, mkfs::kLayout.datastart + 1 + 1 + NDIRECT + 1 + 1);
   std::string s = fsck::summary("x.img", r);
   EXPECT_NE(s.find("consistent"), std::string::npos) << s;
+  EXPECT_EQ(s.find("orphan"), std::string::npos) << s;
 }
 
 TEST(FsckClean, EmptyMkfsImageAndTinyLayout) {
@@ -570,12 +571,67 @@ TEST_F(Fsck, UnreachableFile) {
   EXPECT_EQ(r.problems.size(), 1u);
 }
 
-TEST_F(Fsck, UnlinkedOpenFileAfterACrash) {
-  // What a crash leaves of a file unlinked while open: nlink 0, no name.
-  uint32_t slot = e().slot_of(d1_, "x");
-  e().set_entry(d1_, slot, dirent{});
+// What a crash leaves of a file unlinked while open: nlink 0, no name. The
+// kernel frees it at the next boot, so it is no problem; it is counted.
+TEST_F(Fsck, OrphanFileIsConsistent) {
+  e().set_entry(d1_, e().slot_of(d1_, "x"), dirent{});
   e().edit(x_, [](dinode& d) { d.nlink = 0; });
-  expect_kinds({Kind::Unreachable});
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 1u);
+  EXPECT_EQ(r.orphan_blocks, 2u);  // 5000 bytes
+  EXPECT_EQ(r.files, 6u);          // still allocated, so still counted
+  std::string s = fsck::summary("x.img", r);
+  EXPECT_NE(s.find("; 1 orphan (2 blocks), freed at the next boot"), std::string::npos) << s;
+}
+
+TEST_F(Fsck, OrphanBlocksIncludeTheIndexBlock) {
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "big"), dirent{});
+  e().edit(big_, [](dinode& d) { d.nlink = 0; });
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "three"), dirent{});
+  e().edit(three_, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 2u);
+  // big: NDIRECT + 4 data blocks and its indirect block; three: 3 blocks.
+  EXPECT_EQ(r.orphan_blocks, NDIRECT + 4 + 1 + 3);
+  std::string s = fsck::summary("x.img", r);
+  EXPECT_NE(s.find("; 2 orphans (19 blocks)"), std::string::npos) << s;
+}
+
+// A directory removed while it was a cwd: its "." and ".." stay, but unlink
+// took its ".." off the parent's link count.
+TEST_F(Fsck, OrphanDirectoryIsConsistent) {
+  uint32_t gone = e().mkdir(d1_, "gone");
+  e().set_entry(d1_, e().slot_of(d1_, "gone"), dirent{});
+  e().edit(d1_, [](dinode& d) { d.nlink--; });
+  e().edit(gone, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 1u);
+  EXPECT_EQ(r.orphan_blocks, 1u);
+}
+
+TEST_F(Fsck, UnreachableWithALinkIsNoOrphan) {
+  // The name is gone, the link count says there is one: an error.
+  e().set_entry(d1_, e().slot_of(d1_, "x"), dirent{});
+  fsck::Report r = check();
+  EXPECT_EQ(r.kinds(), kinds({Kind::Unreachable})) << dump(r);
+  EXPECT_EQ(r.count(Kind::Unreachable), 1u) << dump(r);
+  EXPECT_EQ(r.orphans, 0u);
+}
+
+TEST_F(Fsck, NoLinksButNamedOutsideTheTreeIsNoOrphan) {
+  // d1 cut off the root (an error), and x, named in d1, with nlink 0: the
+  // kernel would not free it (d1 still names it), so it is reported too.
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "d1"), dirent{});
+  e().edit(ROOTINO, [](dinode& d) { d.nlink--; });
+  e().edit(hello_, [](dinode& d) { d.nlink--; });
+  e().edit(x_, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_EQ(r.kinds(), kinds({Kind::Unreachable})) << dump(r);
+  EXPECT_EQ(r.count(Kind::Unreachable), 4u) << dump(r);
+  EXPECT_EQ(r.orphans, 0u);
 }
 
 TEST_F(Fsck, UnreachableSubtree) {
