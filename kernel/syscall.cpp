@@ -47,6 +47,7 @@ i64 dispatch(u64 num) {
     case SYS_join: return sys_join();
     case SYS_gettid: return sys_gettid();
     case SYS_tspawn: return sys_tspawn();
+    case SYS_tspawn_args: return sys_tspawn_args();
     case SYS_texit: return sys_texit();
     case SYS_yield: return sys_yield();
     case SYS_desch: return sys_desch();

@@ -44,4 +44,6 @@
 // file system (issue 11)
 #define SYS_rename 41
 #define SYS_fsync 42
-#define SYS_MAX 43
+// threads with several arguments
+#define SYS_tspawn_args 43  // tspawn with up to MAXTHRARGS arguments in a0..a7
+#define SYS_MAX 44

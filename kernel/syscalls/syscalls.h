@@ -24,6 +24,7 @@ i64 sys_clone();
 i64 sys_join();
 i64 sys_gettid();
 i64 sys_tspawn();
+i64 sys_tspawn_args();
 i64 sys_texit();
 i64 sys_yield();
 i64 sys_desch();

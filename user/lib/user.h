@@ -64,6 +64,12 @@ int join(void **stack);
 // CMU/JHU style: threads inside one process.
 int gettid(void);
 int tspawn(void *stktop, void (*f)(void *), void *a);
+// tspawn with 0 to MAXTHRARGS (8) arguments: f starts with args[0..nargs)
+// in a0..a7, so f may be any function of up to eight long or pointer
+// parameters (from C++, cast it to void (*)()). The array is copied when
+// the thread is made. -1 with EINVAL for nargs outside 0..8, EFAULT if the
+// array is not readable (with nargs 0 it is not read).
+int tspawn_args(void *stktop, void (*f)(), int nargs, const long *args);
 void texit(int *where, int what) __attribute__((noreturn));
 int yield(int tid);  // tid < 0: anyone
 int desch(int *guard);

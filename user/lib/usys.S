@@ -53,6 +53,7 @@ SYSCALL clone, SYS_clone
 SYSCALL join, SYS_join
 SYSCALL gettid, SYS_gettid
 SYSCALL tspawn, SYS_tspawn
+SYSCALL tspawn_args, SYS_tspawn_args
 SYSCALL texit, SYS_texit
 SYSCALL yield, SYS_yield
 SYSCALL desch, SYS_desch

@@ -148,6 +148,9 @@ static void threads(void) {
   FAILS(join(&stack), ECHILD, "join with no clones");
   FAILS(join((void **)bad), EFAULT, "join with a bad pointer");
   FAILS(tspawn(0, 0, 0), EINVAL, "tspawn at address 0");
+  FAILS(tspawn_args(0, 0, 9, 0), EINVAL, "tspawn_args with 9 arguments");
+  FAILS(tspawn_args(0, 0, 1, (const long *)bad), EFAULT,
+        "tspawn_args from a bad array");
   FAILS(yield(999999), ESRCH, "yield to a missing thread");
   FAILS(mkrun(999999), ESRCH, "mkrun of a thread not in desch");
   FAILS(desch((int *)bad), EFAULT, "desch with a bad guard");
