@@ -13,3 +13,8 @@ struct kstat {
   int promised_pages; // free pages promised to copy-on-write copies (fork)
   long disk_flushes;  // write-cache flushes the disk completed since boot
 };
+
+// The fields before disk_flushes count resources, which must come back to
+// where they were (a memcmp of this many bytes); those from it on count
+// events since boot.
+#define KSTAT_RESOURCE_BYTES __builtin_offsetof(struct kstat, disk_flushes)

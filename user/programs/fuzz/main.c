@@ -198,7 +198,7 @@ static void check_kernel(struct kstat *before) {
   if (unlink(path) < 0) why("unlink failed");
   struct kstat now;
   for (int i = 0; i < 5 * g_hz; i++, sleep(1))
-    if (kstat(&now) == 0 && !memcmp(&now, before, sizeof(now))) return;
+    if (kstat(&now) == 0 && !memcmp(&now, before, KSTAT_RESOURCE_BYTES)) return;
   for (int i = 0; i < 7; i++) {
     int x = ((int *)before)[i], y = ((int *)&now)[i];
     if (x != y) why("%s %d -> %d", what[i], x, y);

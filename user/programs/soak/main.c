@@ -118,7 +118,7 @@ static int run_workers(int from, int to, unsigned round, char *line, char *why) 
 // Waits (at most 5 s: see the top) until kstat shows base again; if it
 // does not, says what differs in why.
 static int settled(const struct kstat *base, struct kstat *now, char *why) {
-  for (int t = 0; kstat(now) == 0 && memcmp(now, base, sizeof(*now)) != 0; t++) {
+  for (int t = 0; kstat(now) == 0 && memcmp(now, base, KSTAT_RESOURCE_BYTES) != 0; t++) {
     if (t == 5 * hz) {
       strcpy(why, "kstat is not back at the baseline:");
       for (int k = 0; k < NK; k++) {
