@@ -58,7 +58,7 @@ static void test_create_read_write(void) {
   close(fd);
   EXPECT_EQ(file_size("t_fs.a"), 0, "and truncates it to 0");
 
-  EXPECT_EQ(unlink("t_fs.a"), 0, "unlink");
+  EXPECT_EQ(test_unlink("t_fs.a"), 0, "unlink");
   EXPECT_EQ(open("t_fs.a", O_RDONLY), -1, "it is gone");
   EXPECT_EQ(unlink("t_fs.a"), -1, "unlinking it again fails");
   EXPECT_EQ(open("t_fs.missing", O_RDONLY), -1, "open without O_CREATE of a missing file fails");
@@ -96,7 +96,7 @@ static void test_modes_offsets(void) {
   EXPECT_EQ(read(fd, a, 2), 2, "and reads, at the same offset");
   EXPECT_EQ(memcmp(a, "23", 2), 0, "after the written bytes");
   close(fd);
-  unlink("t_fs.m");
+  test_unlink("t_fs.m");
 }
 
 // Write `total` bytes in pieces of `piece`, read back in pieces of `rpiece`.
@@ -161,7 +161,7 @@ static void test_sizes(void) {
   for (int i = 0; same && i < 2000; i++)
     same = rbuf[i] == (char)('a' + i % 26);
   EXPECT_TRUE(ok == 2000 && same, "2000 one-byte writes read back in one read");
-  unlink("t_fs.s");
+  test_unlink("t_fs.s");
 }
 
 static int free_blocks(void) {
@@ -177,7 +177,7 @@ static void test_unlink_open(void) {
   close(fd);
   int before = free_blocks();
   fd = open("t_fs.u", O_RDONLY);
-  EXPECT_EQ(unlink("t_fs.u"), 0, "unlink a file that is open");
+  EXPECT_EQ(test_unlink("t_fs.u"), 0, "unlink a file that is open");
   EXPECT_EQ(free_blocks(), before, "its blocks stay while it is open");
   EXPECT_EQ(open("t_fs.u", O_RDONLY), -1, "its name is gone");
   char b[16] = {0};
@@ -192,7 +192,7 @@ static void test_unlink_open(void) {
   fd = open("t_fs.u", O_CREATE | O_RDWR);
   EXPECT_EQ(read(fd, b, sizeof(b)), 0, "a new file of the same name is empty");
   close(fd);
-  unlink("t_fs.u");
+  test_unlink("t_fs.u");
 }
 
 static void test_names(void) {
@@ -212,14 +212,14 @@ static void test_names(void) {
       found++;
   close(dfd);
   EXPECT_EQ(found, 1, "the directory lists it once, with all 14 characters");
-  EXPECT_EQ(unlink(exact), 0, "unlink it");
+  EXPECT_EQ(test_unlink(exact), 0, "unlink it");
 
   fd = open("t_fs.x", O_CREATE | O_RDWR);
   close(fd);
   EXPECT_EQ(file_size("./t_fs.x"), 0, "a path through . finds it");
   EXPECT_EQ(file_size("/t_fs.x"), 0, "an absolute path finds it");
   EXPECT_EQ(file_size("//t_fs.x"), 0, "repeated slashes are fine");
-  unlink("t_fs.x");
+  test_unlink("t_fs.x");
 }
 
 static void test_device(void) {
@@ -233,7 +233,7 @@ static void test_device(void) {
             "writing it writes to the console");
   close(fd);
   EXPECT_EQ(mknod("t_fs.dev", CONSOLE, 0), -1, "mknod of an existing name fails");
-  EXPECT_EQ(unlink("t_fs.dev"), 0, "unlink it");
+  EXPECT_EQ(test_unlink("t_fs.dev"), 0, "unlink it");
   // Nodes whose major number has no driver: whether mknod accepts them or
   // not, they must not be usable (and must not crash the kernel).
   static const short majors[] = {NDEV, NDEV + 5, -1, 0x7fff, (short)0x8000, 0};
