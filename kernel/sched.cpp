@@ -23,6 +23,7 @@
 #include "kalloc.h"
 #include "lib/kprintf.h"
 #include "proc.h"
+#include "trace.h"
 #include "vm.h"
 
 Cpu g_cpus[NCPU];
@@ -171,6 +172,8 @@ void icount_handover() {
 void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
   Cpu* c = mycpu();
+  if (g_trace_on) [[unlikely]]
+    trace_put(TR_WAKE, static_cast<u16>(c->index), t->tid, 0);
   enqueue(c, t, false);
   if (c->thread) arm_nudge(c, t->queued_at + kNudge);  // (an idle hart runs it next)
 }
@@ -193,7 +196,11 @@ void scheduler() {
     t->hart = c->hartid;
     c->thread = t;
     vm_switch_to(t->proc->as);
+    if (g_trace_on) [[unlikely]]
+      trace_on_cpu(t);
     swtch(&c->sched_ctx, &t->ctx);
+    if (g_trace_on) [[unlikely]]
+      trace_off_cpu(t);
     c->thread = nullptr;
     t->hart = -1;
     if (t->state == ThreadState::Zombie)

@@ -5,6 +5,7 @@
 #include "lib/kprintf.h"
 #include "proc.h"
 #include "syscalls/syscalls.h"
+#include "trace.h"
 #include "uaccess.h"
 
 void arg_index_panic(int n) { panic("arg_raw: bad argument index %d", n); }
@@ -54,6 +55,7 @@ i64 dispatch(u64 num) {
     case SYS_futex_wake: return sys_futex_wake();
     case SYS_futex_wait_until: return sys_futex_wait_until();
     case SYS_rename: return sys_rename();
+    case SYS_trace: return sys_trace();
     default: return syserr(Error::NoSys);  // an ordinary error
   }
 }
@@ -61,5 +63,13 @@ i64 dispatch(u64 num) {
 
 void syscall() {
   TrapFrame& tf = current()->tf;
+  if (g_trace_on) [[unlikely]] {
+    u64 num = tf.a7;  // (exec replaces the frame)
+    u64 start = read_time();
+    i64 r = dispatch(num);
+    tf.a0 = static_cast<u64>(r);
+    trace_put(TR_SYSCALL, static_cast<u16>(num), static_cast<i64>(start), r);
+    return;
+  }
   tf.a0 = static_cast<u64>(dispatch(tf.a7));
 }

@@ -43,4 +43,6 @@
 #define SYS_futex_wait_until 40
 // file system (issue 11)
 #define SYS_rename 41
-#define SYS_MAX 42
+// the kernel event trace (issue 12; weft/trace.h)
+#define SYS_trace 44
+#define SYS_MAX 45

@@ -36,6 +36,7 @@ SYSCALL unlink, SYS_unlink
 SYSCALL fstat, SYS_fstat
 SYSCALL link, SYS_link
 SYSCALL rename, SYS_rename
+SYSCALL trace, SYS_trace
 SYSCALL mkdir, SYS_mkdir
 SYSCALL chdir, SYS_chdir
 SYSCALL dup, SYS_dup
