@@ -148,6 +148,12 @@ KILLS ?= 20
 crashtest: all $(B)/fsck
 	python3 tools/crashtest.py --kills $(KILLS) --seed $(SEED) --cpus $(CPUS)
 
+# The kernel event trace of one command line: build/trace/trace.html (one
+# lane per hart) and trace.json (Perfetto, chrome://tracing); docs/timeline.md.
+trace: export WEFT_CMD = $(CMD)
+trace: all
+	python3 tools/timeline.py --cpus $(CPUS) --tick $(TICK) -- "$$WEFT_CMD"
+
 # Per-operation costs side by side, written to build/bench/ (tools/bench.py).
 BENCH_CPUS ?= 1,2
 ROUNDS ?= 1
@@ -157,5 +163,5 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest bench clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest bench trace clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

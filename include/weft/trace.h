@@ -1,5 +1,5 @@
 // The kernel event trace, as user programs see it (kernel/trace.h records
-// it; the `trace` program prints it; tools/trace.py draws it).
+// it; the `trace` program prints it; tools/timeline.py draws it).
 #pragma once
 
 #include <stdint.h>
@@ -26,7 +26,9 @@ struct trace_rec {
 #define TR_FAULT 9   // scause        address            1 if handled (copy-on-write)
 #define TR_THREAD_NEW 10 //           the new tid        its pid
 #define TR_THREAD_EXIT 11 //          exit status
-#define TR_LOCK_SPIN 12 // lock name id  time spun (time CSR units)
+#define TR_LOCK_SPIN 12 // lock name id  time spun (time CSR  the hart that held it
+                        //                units)              when the spin began
+                        //                                    (-1: unknown)
 
 #define TR_OFF_RUNNABLE 1  // waits for a hart (preempted, yielded)
 #define TR_OFF_SLEEPING 2  // waits for an event

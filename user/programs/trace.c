@@ -4,12 +4,13 @@
 //   trace run CMD [ARG...]   forget older events, run CMD, wait, print
 //   trace dump               stop recording and print what is recorded
 //
-// The output is for tools/trace.py (make trace), one line each, numbers
+// The output is for tools/timeline.py (make trace), one line each, numbers
 // in hex:
 //   @trace HARTS HZ CAPACITY      then, per hart, @recorded HART COUNT
 //   @name ID TEXT                 the lock and queue names records refer to
-//   @r HART TIME TYPE AUX TID A B one record (weft/trace.h); TIME counts
-//                                 from the first record printed
+//   @r HART TIME TYPE AUX TID A B one record (weft/trace.h); TIME (and a
+//                                 system call's entry time) counts from
+//                                 the first record printed
 //   @end
 // Lines are gathered into large writes: the console is the slow part.
 #include "user.h"
@@ -88,6 +89,8 @@ static int dump(void) {
          done += n) {
       for (long i = 0; i < n; i++) {
         struct trace_rec *r = &recs[i];
+        if (r->type == TR_SYSCALL)
+          r->a -= (long)t0;  // the entry time, too, counts from t0
         put("@r ");
         hex(r->hart);
         hex(r->time - t0);

@@ -2,8 +2,8 @@
 """make trace CMD='...' CPUS=N: boot weft with its event trace on, run CMD
 under the `trace` program, and draw what every hart did.
 
-  python3 tools/trace.py [--cpus N] [--out build/trace] -- "testthreads 4 1000"
-  python3 tools/trace.py --from-console FILE [--out DIR]   (no boot)
+  python3 tools/timeline.py [--cpus N] [--out build/trace] -- "testthreads 4 1000"
+  python3 tools/timeline.py --from-console FILE [--out DIR]   (no boot)
 
 Writes, in the output directory:
   trace.txt   the console lines the guest printed (@trace ... @end)
@@ -131,8 +131,9 @@ def model(head, names, recs):
         elif ty == TR_THREAD_EXIT:
             marks.append([h, t, "exit", tid, f"tid {tid} exits"])
         elif ty == TR_LOCK_SPIN:
+            held = f", held by hart {r['b']}" if r["b"] >= 0 else ""
             marks.append([h, t, "spin", tid, f"tid {tid} spun {r['a'] * us:.1f} us for lock "
-                                              f"{names.get(r['aux'], '?')}", r["a"] * us])
+                                              f"{names.get(r['aux'], '?')}{held}", r["a"] * us])
     for span in running.values():
         span[2] = end * us
     return {"harts": head["harts"], "end": end * us, "spans": spans, "syscalls": syscalls,
