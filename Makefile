@@ -5,6 +5,8 @@
 #   make fuzz          the system-call fuzzer (SECONDS=60 SEED=1 CPUS=2)
 #   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
+#   make orphantest    crash with an unlinked file open, check the next boot
+#                      frees it (ROUNDS=N rounds)
 #   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
 #                      instructions, exact and repeatable; ROUNDS=N: medians
 #                      of N boots each)
@@ -148,6 +150,11 @@ KILLS ?= 20
 crashtest: all $(B)/fsck
 	python3 tools/crashtest.py --kills $(KILLS) --seed $(SEED) --cpus $(CPUS)
 
+# Crash with an unlinked file still open (and a removed cwd); the next boot
+# must free both (tools/orphantest.py).
+orphantest: all
+	python3 tools/orphantest.py --rounds $(ROUNDS) --cpus $(CPUS)
+
 # The kernel event trace of one command line: build/trace/trace.html (one
 # lane per hart) and trace.json (Perfetto, chrome://tracing); docs/timeline.md.
 trace: export WEFT_CMD = $(CMD)
@@ -163,5 +170,5 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest bench trace clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest orphantest bench trace clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -340,7 +340,8 @@ int clone(u64 fcn, u64 arg, u64 stack) {
   return start_child(np, nt);
 }
 
-int tspawn(u64 stktop, u64 fcn, u64 arg) {
+int tspawn(u64 stktop, u64 fcn, const u64* args, int nargs) {
+  ASSERT(nargs >= 0 && nargs <= MAXTHRARGS);
   Process* p = myproc();
   u64 sz = p->as->size();
   u64 sp = stktop & ~u64{15};
@@ -348,7 +349,16 @@ int tspawn(u64 stktop, u64 fcn, u64 arg) {
   if (current()->killed) return -EINTR;
   Thread* nt = alloc_thread(p, 0);  // refused if p is being killed
   if (!nt) return -EAGAIN;
-  set_thread_entry(nt, fcn, arg, sp);
+  set_thread_entry(nt, fcn, 0, sp);
+  // The calling convention passes the first eight integer arguments in
+  // a0..a7, so a C function with up to eight long or pointer parameters
+  // finds them there. alloc_thread zeroed the trap frame: a function that
+  // declares more parameters than it was given reads zeros, not the
+  // creator's registers.
+  static constexpr u64 TrapFrame::*kArgRegs[MAXTHRARGS] = {
+      &TrapFrame::a0, &TrapFrame::a1, &TrapFrame::a2, &TrapFrame::a3,
+      &TrapFrame::a4, &TrapFrame::a5, &TrapFrame::a6, &TrapFrame::a7};
+  for (int i = 0; i < nargs; i++) nt->tf.*kArgRegs[i] = args[i];
   int tid = nt->tid;
   start_thread(nt);
   return tid;

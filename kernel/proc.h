@@ -233,7 +233,11 @@ inline bool killed(Process* p) {
 inline bool must_end(Thread* t) { return t->proc->killed.load() || t->killed.load(); }
 
 // Threads (proc.cpp)
-int tspawn(u64 stktop, u64 fcn, u64 arg);
+// A new thread of the calling process that starts at fcn with sp = stktop
+// rounded down to 16 and args[0..nargs) in a0 onwards (the rest of a0..a7
+// zero). tspawn passes one argument, tspawn_args up to MAXTHRARGS; the
+// caller has checked nargs and copied args into the kernel.
+int tspawn(u64 stktop, u64 fcn, const u64* args, int nargs);
 // End the calling thread. If it is the process's last, the process exits
 // with status_if_last (unless exit or kill already decided its status).
 // With a non-zero `where` (texit), once the thread no longer counts among

@@ -27,6 +27,7 @@ namespace {
     case SYS_kill: return sys_kill();
     case SYS_exec: return sys_exec();
     case SYS_fstat: return sys_fstat();
+    case SYS_fsync: return sys_fsync();
     case SYS_chdir: return sys_chdir();
     case SYS_dup: return sys_dup();
     case SYS_getpid: return sys_getpid();
@@ -49,6 +50,7 @@ namespace {
     case SYS_join: return sys_join();
     case SYS_gettid: return sys_gettid();
     case SYS_tspawn: return sys_tspawn();
+    case SYS_tspawn_args: return sys_tspawn_args();
     case SYS_texit: return sys_texit();
     case SYS_yield: return sys_yield();
     case SYS_desch: return sys_desch();

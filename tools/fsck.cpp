@@ -10,10 +10,13 @@
 //  1. The superblock: magic, and that the regions (log, inodes, bitmap,
 //     data) follow one another in order, without overlapping, inside the
 //     image. If it is bad nothing else can be trusted, so checking stops.
-//  2. The log. A header with a count above 0 is a committed group whose
-//     blocks may not all be at home yet; they are copied over an in-memory
-//     copy of the image, exactly as the kernel's recovery would at the next
-//     boot, and everything after this step checks that result. A header
+//  2. The log. A header with a count above 0 and a checksum that matches
+//     the log area is a committed group whose blocks may not all be at
+//     home yet; they are copied over an in-memory copy of the image,
+//     exactly as the kernel's recovery would at the next boot, and
+//     everything after this step checks that result. A checksum that does
+//     not match is a group cut by a crash before it committed: not a
+//     problem, the kernel drops it too (the summary says so). A header
 //     the kernel could not replay (a count above the log's capacity, a home
 //     block outside the image) or should never have written (a home block
 //     below the inode area: boot block, superblock or the log itself, or
@@ -43,12 +46,19 @@
 //     The directory rule is checked against the tree's shape rather than by
 //     counting ".." entries, so that one damaged ".." is reported once (as
 //     a dot-entry problem), not again as its parent's wrong link count.
-//  7. Every allocated inode is reachable from the root. An unreachable one
-//     is reported once; its blocks still count as owned (so they are not
-//     reported again as leaks) and its link count is not judged. After a
-//     crash this is what a file unlinked while still open (nlink 0, freed
-//     by the last close that never came) looks like: weft keeps no orphan
-//     list, so such an inode stays allocated until a repair.
+//  7. Every allocated inode is reachable from the root, or is an orphan.
+//     An orphan is an unreachable inode with nlink 0 that no directory
+//     entry names (none in the tree, and none but "." and ".." in the
+//     unreachable directories): a file unlinked while still open, or a
+//     directory removed while it was a cwd, when the machine stopped
+//     before the last close (or chdir, or exit) that was to free it. That
+//     is a legitimate state after a crash; the kernel frees every orphan
+//     at the next boot (kernel/fs/inode.cpp, free_orphans). Orphans are
+//     counted, with the blocks they own, and named in the summary line,
+//     not reported. Any other unreachable inode (nlink > 0, or named by an
+//     entry outside the tree) is reported once. Either way its blocks
+//     count as owned (so they are not reported again as leaks) and its
+//     link count is not judged.
 //
 // Sizes. weft files have no holes: writei never writes past the end of a
 // file, so every block below the size is allocated. The other direction is
@@ -64,9 +74,8 @@
 // Anything further past the end is reported. Directories' sizes must be
 // whole entries; device nodes own no blocks and have size 0.
 //
-// The log header's layout is private to kernel/fs/log.cpp (struct
-// LogHeader: a u32 count, then LOGBLOCKS u32 home block numbers); it is
-// mirrored here.
+// The log header (struct logheader) and its checksum (log_sum_*) come
+// from weft/fs.h, which the kernel's log uses too.
 //
 // Like mkfs, this is one source file: the host tests include it with
 // FSCK_NO_MAIN defined and call fsck::check on images they build and
@@ -114,7 +123,7 @@ enum class Kind {
   DotEntries,   // "." or ".." missing, wrong, or where they do not belong
   DirName,      // empty, not NUL-padded, containing '/', or duplicate names
   Nlink,        // a link count that disagrees with the directory tree
-  Unreachable,  // allocated, but no path from the root leads to it
+  Unreachable,  // allocated, but no path from the root leads to it (and no orphan)
 };
 
 inline const char* kind_name(Kind k) {
@@ -144,10 +153,14 @@ struct Problem {
 struct Report {
   std::vector<Problem> problems;
   uint32_t replayed = 0;  // logged blocks copied home (in memory) before checking
+  uint32_t dropped = 0;   // blocks of a logged group whose checksum fails
   // For the summary line; meaningful when the superblock was good.
   uint32_t files = 0, dirs = 0, devices = 0;
   uint32_t blocks = 0, blocks_used = 0;  // image size, bitmap bits set
   uint32_t ninodes = 0;
+  // Unreachable inodes with no links, which the next boot frees (item 7),
+  // and the blocks they own (index blocks included).
+  uint32_t orphans = 0, orphan_blocks = 0;
 
   bool ok() const { return problems.empty(); }
   size_t count(Kind k) const {
@@ -161,13 +174,6 @@ struct Report {
     return s;
   }
 };
-
-// The kernel's log header (kernel/fs/log.cpp, struct LogHeader).
-struct LogHeader {
-  uint32_t n;
-  uint32_t block[LOGBLOCKS];
-};
-static_assert(sizeof(LogHeader) <= BSIZE);
 
 namespace detail {
 
@@ -299,7 +305,7 @@ class Checker {
   // ------------------------------------------------------------- 2. log
 
   void replay_log() {
-    LogHeader h;
+    logheader h;
     std::memcpy(&h, block(sb_.logstart), sizeof h);
     if (h.n == 0) return;  // nothing committed
     uint32_t capacity = std::min<uint32_t>(sb_.nlog - 1, LOGBLOCKS);
@@ -329,6 +335,14 @@ class Checker {
       report(Kind::Log, "damaged header: the image is checked without replaying it");
       return;
     }
+    // A crash while the group was being written: its operations never
+    // returned, and the kernel drops it at the next boot.
+    uint64_t sum = log_sum_start(h.n, h.block);
+    for (uint32_t i = 0; i < h.n; i++) sum = log_sum_add(sum, block(sb_.logstart + 1 + i));
+    if (sum != h.sum) {
+      rep_.dropped = h.n;
+      return;
+    }
     for (uint32_t i = 0; i < h.n; i++)
       std::memcpy(block(h.block[i]), block(sb_.logstart + 1 + i), BSIZE);
     rep_.replayed = h.n;
@@ -346,6 +360,7 @@ class Checker {
              who(inum).c_str(), what.c_str(), b, datastart_, sb_.size);
       return false;
     }
+    owned_[inum]++;
     auto [it, fresh] = owner_.try_emplace(b, Owner{inum, what});
     if (!fresh) {
       const Owner& o = it->second;
@@ -361,6 +376,7 @@ class Checker {
 
   void scan_inodes() {
     blocks_.assign(sb_.ninodes, {});
+    owned_.assign(sb_.ninodes, 0);
     // Inode 0 is "no inode" in a directory entry; the kernel never uses it.
     if (int16_t t = inode(0).type; t != 0)
       report(Kind::InodeType, "inode 0 is reserved, but has type %d", t);
@@ -668,15 +684,39 @@ class Checker {
 
   // ------------------------------------------- 6, 7. links, reachability
 
+  // The inodes named by an entry other than "." and ".." of an allocated
+  // directory the walk did not reach. (A removed directory keeps its dot
+  // entries; they name nothing any more: unlink took its ".." off the
+  // parent's link count.)
+  std::set<uint32_t> named_outside_tree() {
+    std::set<uint32_t> named;
+    for (uint32_t dir = 1; dir < sb_.ninodes; dir++) {
+      dinode d = inode(dir);
+      if (d.type != T_DIR || reached_.count(dir)) continue;
+      uint64_t bytes = std::min<uint64_t>(d.size, uint64_t{MAXFILE} * BSIZE);
+      for (uint32_t slot = 0; slot < bytes / sizeof(dirent); slot++) {
+        dirent de = entry(dir, slot);
+        std::string name = entry_name(de);
+        if (de.inum != 0 && name != "." && name != "..") named.insert(de.inum);
+      }
+    }
+    return named;
+  }
+
   void check_links_and_reachability() {
+    std::set<uint32_t> named = named_outside_tree();
     for (uint32_t inum = 1; inum < sb_.ninodes; inum++) {
       dinode d = inode(inum);
       if (!valid_type(d.type)) continue;
       if (!reached_.count(inum)) {
+        if (d.nlink == 0 && !named.count(inum)) {
+          rep_.orphans++;
+          rep_.orphan_blocks += owned_[inum];
+          continue;
+        }
         report(Kind::Unreachable, "inode %u (%s, nlink %d, size %u) is allocated, but no "
                "path from the root reaches it%s", inum, type_name(d.type), d.nlink, d.size,
-               d.nlink == 0 ? " (an orphan: unlinked while still open when the machine "
-                              "stopped)" : "");
+               d.nlink == 0 ? " (no links, but an entry outside the tree names it)" : "");
         continue;
       }
       long want = d.type == T_DIR ? 1 + subdirs_[inum] : names_[inum];
@@ -701,6 +741,7 @@ class Checker {
   superblock sb_{};
   uint32_t datastart_ = 0;
   std::map<uint32_t, Owner> owner_;            // data block -> its (first) owner
+  std::vector<uint32_t> owned_;                // inode -> data and index blocks it names
   // The current inode's index blocks with no entries in use: the first
   // block index each covers, and its name.
   std::vector<std::pair<uint32_t, std::string>> empty_index_;
@@ -735,8 +776,13 @@ inline std::string summary(const std::string& name, const Report& r) {
     << " blocks in use; log: ";
   if (r.replayed)
     s << "replayed " << r.replayed << " logged blocks (in memory)";
+  else if (r.dropped)
+    s << "a group of " << r.dropped << " blocks that never committed (dropped)";
   else
     s << "empty";
+  if (r.orphans)
+    s << "; " << r.orphans << (r.orphans == 1 ? " orphan (" : " orphans (") << r.orphan_blocks
+      << " blocks), freed at the next boot";
   return s.str();
 }
 

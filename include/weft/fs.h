@@ -16,6 +16,36 @@
 
 #define MAXOPBLOCKS 16      // most blocks one file system operation writes
 
+// The log header (the first log block; kernel/fs/log.cpp). n > 0 names a
+// group whose blocks are in the log area: log block i belongs at home
+// block[i]. The group counts as committed only if sum matches (log_sum):
+// the header is written together with the blocks, so after a crash it may
+// be on the disk while some of them are not.
+struct logheader {
+  uint32_t n;                  // blocks in the log; 0: nothing to replay
+  uint32_t unused;
+  uint64_t sum;                // log_sum of the group
+  uint32_t block[LOGBLOCKS];   // home block number of log block i
+};
+
+// The checksum of a group, built up as log_sum_add(log_sum_add(
+// log_sum_start(n, block), data0), data1)... over the n blocks' contents
+// in log order. Not cryptographic: it tells a whole group from a torn one.
+static inline uint64_t log_sum_mix(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ULL;  // the FNV-1a prime, a word at a time
+  return h ^ (h >> 29);
+}
+static inline uint64_t log_sum_start(uint32_t n, const uint32_t* block) {
+  uint64_t h = log_sum_mix(0xcbf29ce484222325ULL, n);
+  for (uint32_t i = 0; i < n; i++) h = log_sum_mix(h, block[i]);
+  return h;
+}
+static inline uint64_t log_sum_add(uint64_t h, const void* data) {
+  const uint64_t* w = (const uint64_t*)data;
+  for (uint32_t i = 0; i < BSIZE / 8; i++) h = log_sum_mix(h, w[i]);
+  return h;
+}
+
 struct superblock {
   uint32_t magic;       // FSMAGIC
   uint32_t size;        // total blocks in the image

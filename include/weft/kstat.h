@@ -11,4 +11,5 @@ struct kstat {
   int free_inodes;    // inodes free on the disk
   int free_blocks;    // data blocks free on the disk
   int promised_pages; // free pages promised to copy-on-write copies (fork)
+  long disk_flushes;  // write-cache flushes the disk completed since boot
 };

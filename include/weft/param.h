@@ -14,6 +14,7 @@
 #define NDEV 10           // device major numbers
 #define ROOTDEV 1         // device number of the root file system
 #define MAXARG 32         // most exec arguments
+#define MAXTHRARGS 8      // most tspawn_args arguments: a0..a7
 #define MAXPATH 128       // longest path name, with its NUL
 #define USTACK_PAGES 4    // user stack pages set up by exec
 #define CONSOLE 1         // major device number of the console

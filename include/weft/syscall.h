@@ -43,6 +43,9 @@
 #define SYS_futex_wait_until 40
 // file system (issue 11)
 #define SYS_rename 41
+#define SYS_fsync 42
+// threads with several arguments
+#define SYS_tspawn_args 43  // tspawn with up to MAXTHRARGS arguments in a0..a7
 // the kernel event trace (issue 12; weft/trace.h)
 #define SYS_trace 44
 #define SYS_MAX 45

@@ -7,6 +7,7 @@
 //   header (device reads: read or write, which sector)
 //     -> data (one BSIZE block; the device writes it for a read)
 //       -> status byte (the device writes OK or an error).
+// A flush has no data, so its chain is header -> status.
 // Several threads, on any harts, may have requests in flight at once. Each
 // request takes three descriptors from a free list; the index of its first
 // ("head") descriptor names it, and the per-request state (header, status,
@@ -74,6 +75,7 @@ constexpr u32 STATUS_FAILED = 128;
 // Feature bits we look at. VERSION_1 is bit 32, i.e. bit 0 of feature word 1.
 constexpr u32 FEATURE_WORD1_VERSION_1 = 1u << 0;
 constexpr u32 FEATURE_BLK_RO = 1u << 5;
+constexpr u32 FEATURE_BLK_FLUSH = 1u << 9;
 
 // Descriptor flags (2.6.5).
 constexpr u16 DESC_F_NEXT = 1;   // the chain continues at `next`
@@ -82,6 +84,7 @@ constexpr u16 DESC_F_WRITE = 2;  // the device writes this buffer
 // Block request types and status values (5.2.6).
 constexpr u32 BLK_T_IN = 0;   // read from the disk
 constexpr u32 BLK_T_OUT = 1;  // write to the disk
+constexpr u32 BLK_T_FLUSH = 4;  // make every completed write durable
 constexpr u8 BLK_S_OK = 0;
 
 // Three descriptors per request, so at most kQueueSize / 3 requests are in
@@ -143,11 +146,13 @@ struct Disk {
   QueueMemory* q = nullptr;
   u64 capacity = 0;  // in sectors
   bool read_only = false;
+  bool can_flush = false;  // FLUSH negotiated: the device may cache writes
   // guarded by lock:
   u16 free_desc[kQueueSize] = {};  // a stack of free descriptor indices
   u32 nfree = 0;
   u16 last_used = 0;               // used-ring entries handled so far
   bool busy[kQueueSize] = {};      // the request headed at i is in flight
+  u64 flushes = 0;                 // flush requests completed
 };
 
 constinit Disk g_disk;
@@ -200,15 +205,19 @@ void setup_queue() {
   for (u32 i = 0; i < kQueueSize; i++) g_disk.free_desc[g_disk.nfree++] = static_cast<u16>(i);
 }
 
-// Takes a request's descriptors, sleeping until enough are free.
+// Takes n descriptors for a request, sleeping until enough are free.
 // Called and returns with g_disk.lock held (sleep releases it meanwhile).
-void alloc_descs_locked(u16 (&d)[kDescsPerRequest]) {
-  while (g_disk.nfree < kDescsPerRequest) g_disk.desc_wait.wait();
-  for (u16& i : d) i = g_disk.free_desc[--g_disk.nfree];
+void alloc_descs_locked(u16* d, u32 n) {
+  while (g_disk.nfree < n) g_disk.desc_wait.wait();
+  for (u32 i = 0; i < n; i++) d[i] = g_disk.free_desc[--g_disk.nfree];
 }
 
-void free_descs_locked(const u16 (&d)[kDescsPerRequest]) {
-  for (u16 i : d) g_disk.free_desc[g_disk.nfree++] = i;
+// Gives back the chain that starts at head, following its NEXT links.
+void free_chain_locked(u16 head) {
+  for (u16 i = head;; i = g_disk.q->desc[i].next) {
+    g_disk.free_desc[g_disk.nfree++] = i;
+    if (!(g_disk.q->desc[i].flags & DESC_F_NEXT)) break;
+  }
   g_disk.desc_wait.wake_all();
 }
 
@@ -227,16 +236,22 @@ void virtio_blk_init() {
   set_status(STATUS_ACKNOWLEDGE);
   set_status(STATUS_DRIVER);
 
-  // Accept only VERSION_1, which a modern device requires (6.1). The
-  // optional features (event index, indirect descriptors, flush, several
-  // queues) would only add code; RO is read so writes can fail clearly.
+  // Accept VERSION_1, which a modern device requires (6.1), and FLUSH if
+  // offered: a device that offers it may keep completed writes in a
+  // volatile cache (QEMU's host page cache), and the log must know when
+  // its writes are durable (5.2.6.2). A device without FLUSH writes
+  // through. The other optional features (event index, indirect
+  // descriptors, several queues) would only add code; RO is read so
+  // writes can fail clearly.
   reg_write(REG_DEVICE_FEATURES_SEL, 1);
   if (!(reg_read(REG_DEVICE_FEATURES) & FEATURE_WORD1_VERSION_1))
     init_failed("device does not offer VIRTIO_F_VERSION_1");
   reg_write(REG_DEVICE_FEATURES_SEL, 0);
-  g_disk.read_only = (reg_read(REG_DEVICE_FEATURES) & FEATURE_BLK_RO) != 0;
+  u32 offered = reg_read(REG_DEVICE_FEATURES);
+  g_disk.read_only = (offered & FEATURE_BLK_RO) != 0;
+  g_disk.can_flush = (offered & FEATURE_BLK_FLUSH) != 0;
   reg_write(REG_DRIVER_FEATURES_SEL, 0);
-  reg_write(REG_DRIVER_FEATURES, 0);
+  reg_write(REG_DRIVER_FEATURES, g_disk.can_flush ? FEATURE_BLK_FLUSH : 0);
   reg_write(REG_DRIVER_FEATURES_SEL, 1);
   reg_write(REG_DRIVER_FEATURES, FEATURE_WORD1_VERSION_1);
   set_status(STATUS_FEATURES_OK);
@@ -248,33 +263,19 @@ void virtio_blk_init() {
 
   // From here on the device may use the queue and raise interrupts.
   set_status(STATUS_DRIVER_OK);
-  kprintf("virtio_blk: %lu KiB%s, %u requests at once\n", g_disk.capacity * kSectorSize / 1024,
-          g_disk.read_only ? ", read-only" : "", kMaxInFlight);
+  kprintf("virtio_blk: %lu KiB%s%s, %u requests at once\n",
+          g_disk.capacity * kSectorSize / 1024, g_disk.read_only ? ", read-only" : "",
+          g_disk.can_flush ? ", write cache flushed" : "", kMaxInFlight);
 }
 
 namespace {
 
-// Fills and publishes one request; returns its head. g_disk.lock held
-// (taking descriptors may sleep until some are free).
-u16 submit_locked(u32 blockno, u8* data, bool write) {
-  u64 sector = u64{blockno} * kSectorsPerBlock;
-  if (sector + kSectorsPerBlock > g_disk.capacity)
-    panic("virtio_blk: block %u is beyond the end of the disk", blockno);
-  if (write && g_disk.read_only) panic("virtio_blk: write of block %u to a read-only disk", blockno);
-
+// Hands the request whose descriptors start at head to the device.
+// g_disk.lock held.
+void publish_locked(u16 head) {
   QueueMemory* q = g_disk.q;
-  u16 d[kDescsPerRequest];
-  alloc_descs_locked(d);
-  u16 head = d[0];
-  q->header[head] = {write ? BLK_T_OUT : BLK_T_IN, 0, sector};
   q->status[head] = 0xff;  // anything but OK until the device writes it
-  q->desc[d[0]] = {reinterpret_cast<u64>(&q->header[head]), sizeof(BlkRequestHeader), DESC_F_NEXT,
-                   d[1]};
-  q->desc[d[1]] = {reinterpret_cast<u64>(data), BSIZE,
-                   static_cast<u16>(DESC_F_NEXT | (write ? 0 : DESC_F_WRITE)), d[2]};
-  q->desc[d[2]] = {reinterpret_cast<u64>(&q->status[head]), 1, DESC_F_WRITE, 0};
   g_disk.busy[head] = true;
-
   // Publish the request (2.6.13): the ring entry first, then the index.
   // The device may look at the ring at any time, so it must never see
   // the new index before the descriptors and the entry it covers.
@@ -285,8 +286,44 @@ u16 submit_locked(u32 blockno, u8* data, bool write) {
   // And the new index must be visible before the device is told to look.
   __sync_synchronize();
   reg_write(REG_QUEUE_NOTIFY, 0);
+}
+
+// Fills and publishes one read or write; returns its head. g_disk.lock
+// held (taking descriptors may sleep until some are free).
+u16 submit_locked(u32 blockno, u8* data, bool write) {
+  u64 sector = u64{blockno} * kSectorsPerBlock;
+  if (sector + kSectorsPerBlock > g_disk.capacity)
+    panic("virtio_blk: block %u is beyond the end of the disk", blockno);
+  if (write && g_disk.read_only) panic("virtio_blk: write of block %u to a read-only disk", blockno);
+
+  QueueMemory* q = g_disk.q;
+  u16 d[kDescsPerRequest];
+  alloc_descs_locked(d, kDescsPerRequest);
+  u16 head = d[0];
+  q->header[head] = {write ? BLK_T_OUT : BLK_T_IN, 0, sector};
+  q->desc[d[0]] = {reinterpret_cast<u64>(&q->header[head]), sizeof(BlkRequestHeader), DESC_F_NEXT,
+                   d[1]};
+  q->desc[d[1]] = {reinterpret_cast<u64>(data), BSIZE,
+                   static_cast<u16>(DESC_F_NEXT | (write ? 0 : DESC_F_WRITE)), d[2]};
+  q->desc[d[2]] = {reinterpret_cast<u64>(&q->status[head]), 1, DESC_F_WRITE, 0};
+  publish_locked(head);
   return head;
 }
+
+// A flush request (5.2.6): header -> status, no data. g_disk.lock held.
+u16 submit_flush_locked() {
+  QueueMemory* q = g_disk.q;
+  u16 d[2];
+  alloc_descs_locked(d, 2);
+  u16 head = d[0];
+  q->header[head] = {BLK_T_FLUSH, 0, 0};
+  q->desc[d[0]] = {reinterpret_cast<u64>(&q->header[head]), sizeof(BlkRequestHeader), DESC_F_NEXT,
+                   d[1]};
+  q->desc[d[1]] = {reinterpret_cast<u64>(&q->status[head]), 1, DESC_F_WRITE, 0};
+  publish_locked(head);
+  return head;
+}
+
 
 // Waits for the request headed at `head`, gives its descriptors back and
 // panics if the device failed it. g_disk.lock held. virtio_blk_intr clears
@@ -295,14 +332,14 @@ u16 submit_locked(u32 blockno, u8* data, bool write) {
 void finish_locked(u16 head) {
   while (g_disk.busy[head]) g_disk.done_wait.wait(head);
   QueueMemory* q = g_disk.q;
-  bool write = q->header[head].type == BLK_T_OUT;
+  u32 type = q->header[head].type;
   u8 status = *reinterpret_cast<volatile u8*>(&q->status[head]);
   u32 blockno = static_cast<u32>(q->header[head].sector / kSectorsPerBlock);
-  u16 d[kDescsPerRequest] = {head, q->desc[head].next, q->desc[q->desc[head].next].next};
-  free_descs_locked(d);
+  free_chain_locked(head);
   if (status != BLK_S_OK)
-    panic("virtio_blk: %s of block %u failed (status %u)", write ? "write" : "read", blockno,
-          status);
+    panic("virtio_blk: %s of block %u failed (status %u)",
+          type == BLK_T_FLUSH ? "flush" : type == BLK_T_OUT ? "write" : "read", blockno, status);
+  if (type == BLK_T_FLUSH) g_disk.flushes++;
 }
 
 }  // namespace
@@ -332,6 +369,17 @@ void virtio_blk_write_many(const u32* blocknos, u8* const* data, u32 n) {
       done++;
     }
   }
+}
+
+void virtio_blk_flush() {
+  if (!g_disk.can_flush) return;
+  SpinGuard g(g_disk.lock);
+  finish_locked(submit_flush_locked());
+}
+
+u64 virtio_blk_flush_count() {
+  SpinGuard g(g_disk.lock);
+  return g_disk.flushes;
 }
 
 void virtio_blk_intr() {

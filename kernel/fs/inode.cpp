@@ -28,12 +28,17 @@
 
 superblock g_sb;
 
+namespace {
+void free_orphans(u32 dev);
+}
+
 void fs_init(int dev) {
   Buf* b = bread(dev, 1);
   memmove(&g_sb, b->data, sizeof(g_sb));
   brelse(b);
   if (g_sb.magic != FSMAGIC) panic("fs: bad superblock magic %x", g_sb.magic);
   log_init(dev, g_sb);
+  free_orphans(dev);  // after the replay: it reads the recovered inodes
 }
 
 // ------------------------------------------------------------ data blocks
@@ -305,6 +310,76 @@ void iunlockput(Inode* ip) {
   iunlock(ip);
   iput(ip);
 }
+
+// ---------------------------------------------------------------- orphans
+
+namespace {
+
+// An orphan is an inode that was unlinked (nlink 0) while something still
+// held it, an open file or a process's cwd, when the machine stopped: the
+// last iput that was to free it never came. At boot nothing holds any
+// inode, so fs_init frees every orphan by a scan of the inode table.
+//
+// Why a scan finds exactly the orphans. Whatever changes an inode's type
+// or nlink does so inside one operation, and the log makes an operation
+// all or nothing across a crash (the replay has run before the scan):
+//  - create: ialloc's type and the first link (nlink 1, the directory
+//    entry) commit together; if the entry cannot be made, nlink stays 0
+//    and iput frees the inode in the same operation.
+//  - link, unlink, rename: an entry and the count it adds to or takes from
+//    change together; an unlink (or a rename's replaced target) whose
+//    inode nobody holds frees it in the same operation as well.
+//  - freeing (iput) writes type 0 in one operation, with all the blocks.
+// So on disk an inode is free (type 0), or named by nlink directory entries
+// (nlink > 0), or has type != 0 and nlink 0: no entry names it, and it
+// stayed allocated only for a holder that is gone now. Nothing can reach
+// it again (no lookup finds it), so freeing it is safe.
+//
+// Each orphan is freed in an operation of its own, through the normal path:
+// iput of the only reference to a valid inode with no links. That writes
+// only the bitmap blocks and the inode's block to the log (itrunc reads the
+// index blocks but does not write them), so even the largest file fits in
+// one operation while the bitmap is small, as on mkfs's disk:
+static_assert((FSSIZE + BPB - 1) / BPB + 1 <= MAXOPBLOCKS,
+              "freeing a file (bitmap blocks + inode block) must fit one operation");
+
+// The type and link count on disk of inode inum.
+dinode disk_inode(u32 dev, u32 inum) {
+  Buf* b = bread(dev, IBLOCK(inum, g_sb));
+  dinode d = *dinode_in(b, inum);
+  brelse(b);
+  return d;
+}
+
+const char* type_name(i16 type) {
+  switch (type) {
+    case T_DIR: return "directory";
+    case T_FILE: return "file";
+    case T_DEVICE: return "device";
+  }
+  return "inode of unknown type";
+}
+
+void free_orphans(u32 dev) {
+  // The root is never unlinked (unlink refuses "." and "/"); it is skipped
+  // so that a damaged root's link count cannot free the whole tree.
+  for (u32 inum = ROOTINO + 1; inum < g_sb.ninodes; inum++) {
+    dinode d = disk_inode(dev, inum);  // no buffer held into the operation
+    if (d.type == 0 || d.nlink != 0) continue;
+    LogOp op;
+    auto r = iget(dev, inum);
+    if (!r) panic("fs: no inode cache entry for orphan %u", inum);  // empty at boot
+    Inode* ip = r.value();
+    ilock(ip);  // reads the inode, so that iput sees valid and nlink 0
+    u32 size = ip->size;
+    iunlock(ip);
+    iput(ip);  // the only reference: frees the inode and its blocks
+    op.end();  // committed: the line below tells of a done deed
+    kprintf("fs: freed orphan inode %u (%s, %u bytes)\n", inum, type_name(d.type), size);
+  }
+}
+
+}  // namespace
 
 // ---------------------------------------------------------- block mapping
 

@@ -55,6 +55,8 @@ void end_op_chained();
 // instead of bwrite: the block reaches its home location only after the
 // commit. Pins b in the cache until then.
 void log_write(Buf* b);
+// Make everything committed durable (fsync): a disk flush.
+void log_sync();
 
 // -------------------------------------------------------------- inode.cpp
 

@@ -4,14 +4,27 @@
 // An operation (begin_op .. end_op) changes blocks only in the buffer cache
 // and records them with log_write. When the last operation running at the
 // time ends, the group of operations commits:
-//   1. copy every recorded block into the log area on disk;
-//   2. write the log header with the count and the home block numbers: this
-//      one block write is the commit point;
+//   1. write every recorded block into the log area, and the log header:
+//      the count, the home block numbers and a checksum of it all;
+//   2. flush the disk's write cache: once that returns, the group is
+//      committed;
 //   3. write every block to its home location ("install");
-//   4. write the header again with a count of 0.
-// A crash before 2 leaves the old state (the home blocks were never
-// touched); a crash after 2 is finished at the next boot by replaying the
-// log (recover), which redoes 3 and 4. Replaying twice is harmless.
+//   4. flush again, then write the header with a count of 0.
+// At boot (recover) a header whose checksum matches the log area is a
+// committed group and is installed again; a crash before 2 completed can
+// leave a header without all of its blocks, which the checksum exposes,
+// and the group is dropped: the home blocks were never touched, and none
+// of its operations had returned. Installing twice is harmless.
+//
+// Why flushes, and why a checksum. The disk (QEMU's virtio-blk over the
+// host's page cache, or a real disk with a write cache) may make completed
+// writes durable in any order until a flush. Without the checksum, step 1
+// would need a flush between the blocks and the header. The flush in 4
+// keeps the empty header from reaching the disk before the installed
+// blocks; the empty header itself needs none: if it is lost, the next boot
+// installs the group again, or finds that the next group's blocks have
+// overwritten the log area and the sum no longer matches, and by then the
+// group was installed and flushed. So a commit costs two flushes.
 //
 // Group commit: operations of many threads share one commit, which is what
 // makes small writes cheap. Each operation reserves MAXOPBLOCKS of log space
@@ -21,9 +34,10 @@
 // they, too, share commits until the log is nearly full.
 //
 // Durability: end_op returns only once the operation's group is committed
-// (the last operation to end commits; the others wait for it), so a system
-// call that changed the file system has its change on the disk when it
-// returns. The crash test (make crashtest) relies on that.
+// and flushed (the last operation to end commits; the others wait for it),
+// so a system call that changed the file system has its change on the
+// disk when it returns. The crash test (make crashtest) relies on that;
+// fsync has nothing left to wait for.
 //
 // The log area is written straight from the cached blocks and read with a
 // private buffer, not through the buffer cache: nothing else ever reads
@@ -31,8 +45,9 @@
 // and cost a disk read per block (bread) before each overwrite.
 //
 // Steps 1 and 3 each hand all their blocks to the disk at once
-// (virtio_blk_write_many), so a commit costs four waits for the disk
-// whatever its size, not 2n + 2.
+// (virtio_blk_write_many), so a commit costs five waits for the disk
+// whatever its size (two writes, two flushes, the empty header), not
+// 2n + 2.
 #include <weft/fs.h>
 
 #include "dev/virtio_blk.h"
@@ -46,12 +61,9 @@
 
 namespace {
 
-// The header block on disk. Its in-memory copy is Log::n and Log::block.
-struct LogHeader {
-  u32 n;                    // blocks in the log; 0 means nothing committed
-  u32 block[LOGBLOCKS];     // home block number of log block i
-};
-static_assert(sizeof(LogHeader) <= BSIZE);
+// The header block on disk is a logheader (weft/fs.h). Its in-memory copy
+// is Log::n and Log::block.
+static_assert(sizeof(logheader) <= BSIZE);
 
 struct Log {
   Spinlock lock{"log", LockRank::Log};
@@ -73,10 +85,11 @@ struct Log {
   u32 block[LOGBLOCKS] = {};
   Buf* buf[LOGBLOCKS] = {};  // the pinned cached copy of block[i]
   // The committing thread's lists for virtio_blk_write_many: where[i] is
-  // log block i's place in the log area, data[i] is buf[i]->data. Filled
-  // by write_log_area; install_from_cache uses data again.
-  u32 where[LOGBLOCKS] = {};
-  u8* data[LOGBLOCKS] = {};
+  // log block i's place in the log area, data[i] is buf[i]->data, and one
+  // more entry is the header. Filled by write_group; install_from_cache
+  // uses data again.
+  u32 where[LOGBLOCKS + 1] = {};
+  u8* data[LOGBLOCKS + 1] = {};
 };
 
 constinit Log g_log;
@@ -92,26 +105,38 @@ void log_area_rw(u32 blockno, bool write) {
   virtio_blk_rw(&g_logbuf, write);
 }
 
-// Write the in-memory list of blocks to the header block. With a non-zero
-// count this is the commit point.
-void write_head() {
-  auto* h = reinterpret_cast<LogHeader*>(g_logbuf.data);
+// Fill g_logbuf with the header for the in-memory list of blocks, whose
+// contents are data[0..n).
+void make_head(u8* const* data) {
+  auto* h = reinterpret_cast<logheader*>(g_logbuf.data);
   memset(g_logbuf.data, 0, BSIZE);
   h->n = g_log.n;
   for (u32 i = 0; i < g_log.n; i++) h->block[i] = g_log.block[i];
+  u64 sum = log_sum_start(h->n, h->block);
+  for (u32 i = 0; i < g_log.n; i++) sum = log_sum_add(sum, data[i]);
+  h->sum = sum;
+}
+
+// The empty header: nothing to install at the next boot.
+void write_empty_head() {
+  g_log.n = 0;
+  make_head(nullptr);
   log_area_rw(g_log.start, true);
 }
 
-// Step 1: write each recorded block from the cache into the log area. The
-// cached copies are pinned, and no operation runs while committing, so
-// their contents hold still without taking their locks (a reader may hold
-// one; it does not write).
-void write_log_area() {
+// Step 1: write each recorded block from the cache into the log area, and
+// the header, all at once. The cached copies are pinned, and no operation
+// runs while committing, so their contents hold still without taking their
+// locks (a reader may hold one; it does not write).
+void write_group() {
   for (u32 i = 0; i < g_log.n; i++) {
     g_log.where[i] = g_log.start + 1 + i;
     g_log.data[i] = g_log.buf[i]->data;
   }
-  virtio_blk_write_many(g_log.where, g_log.data, g_log.n);
+  make_head(g_log.data);
+  g_log.where[g_log.n] = g_log.start;
+  g_log.data[g_log.n] = g_logbuf.data;
+  virtio_blk_write_many(g_log.where, g_log.data, g_log.n + 1);
 }
 
 // Step 3 after a commit: the cache still holds the newest contents of every
@@ -136,22 +161,37 @@ void install_from_log() {
   }
 }
 
+// True if the log area holds every block of the group the header (already
+// copied into g_log) names, by its checksum. Reads them all once.
+bool group_is_whole(u64 sum_on_disk) {
+  u64 sum = log_sum_start(g_log.n, g_log.block);
+  for (u32 i = 0; i < g_log.n; i++) {
+    log_area_rw(g_log.start + 1 + i, false);
+    sum = log_sum_add(sum, g_logbuf.data);
+  }
+  return sum == sum_on_disk;
+}
+
 void recover() {
   SleepGuard g(g_logbuf.lock);
   log_area_rw(g_log.start, false);
-  const auto* h = reinterpret_cast<const LogHeader*>(g_logbuf.data);
+  const auto* h = reinterpret_cast<const logheader*>(g_logbuf.data);
   if (h->n > g_log.capacity) panic("log: corrupt header (%u blocks)", h->n);
   g_log.n = h->n;
+  u64 sum = h->sum;
   for (u32 i = 0; i < h->n; i++) {
     if (h->block[i] >= g_sb.size) panic("log: corrupt header block %u", i);
     g_log.block[i] = h->block[i];
   }
-  if (g_log.n > 0) {
+  if (g_log.n == 0) return;
+  if (group_is_whole(sum)) {
     kprintf("fs: replaying %u logged blocks\n", g_log.n);
     install_from_log();
+    virtio_blk_flush();  // installed before the header stops naming them
+  } else {
+    kprintf("fs: dropping a group of %u blocks that never committed\n", g_log.n);
   }
-  g_log.n = 0;
-  write_head();
+  write_empty_head();
 }
 
 // Runs with committing set and no operation outstanding, so nobody else
@@ -159,11 +199,11 @@ void recover() {
 void commit() {
   if (g_log.n == 0) return;
   SleepGuard g(g_logbuf.lock);
-  write_log_area();
-  write_head();  // the commit point
+  write_group();
+  virtio_blk_flush();  // the commit point
   install_from_cache();
-  g_log.n = 0;
-  write_head();  // the log is empty again
+  virtio_blk_flush();  // installed before the header stops naming them
+  write_empty_head();
 }
 
 }  // namespace
@@ -262,6 +302,8 @@ void end_op_chained() {
   end_op_locked_part(&do_commit);
   ASSERT(!do_commit);
 }
+
+void log_sync() { virtio_blk_flush(); }
 
 void log_write(Buf* b) {
   SpinGuard g(g_log.lock);

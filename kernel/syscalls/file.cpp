@@ -178,6 +178,18 @@ i64 sys_fstat() {
   return sysret(write_user(dst, st));
 }
 
+// Every system call that changed a file returned only once its log group
+// was committed and flushed (end_op), so nothing written before this call
+// is still waiting; log_sync asks the disk to flush once more all the
+// same. Pipes and devices have nothing to sync (EINVAL, as POSIX says).
+i64 sys_fsync() {
+  FileRef f = fd_get(arg_int(0));
+  if (!f) return kBadFd;
+  if (f->type != File::Type::Inode) return syserr(Error::Invalid);
+  log_sync();
+  return 0;
+}
+
 i64 sys_pipe() {
   struct PipeFds {
     int read_fd;

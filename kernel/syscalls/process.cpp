@@ -4,6 +4,7 @@
 #include <weft/procinfo.h>
 
 #include "boot.h"
+#include "dev/virtio_blk.h"
 #include "fs/file.h"
 #include "fs/fs.h"
 #include "inject.h"
@@ -139,6 +140,7 @@ i64 sys_kstat() {
   st.free_inodes = free_inode_count(ROOTDEV);
   st.free_blocks = free_block_count(ROOTDEV);
   st.promised_pages = static_cast<int>(committed_page_count());
+  st.disk_flushes = static_cast<long>(virtio_blk_flush_count());
   return sysret(write_user(UserOut<struct kstat>{arg_raw(0)}, st));
 }
 

@@ -13,7 +13,23 @@ i64 sys_join() { return join(arg_raw(0)); }
 
 i64 sys_gettid() { return current()->tid; }
 
-i64 sys_tspawn() { return tspawn(arg_raw(0), arg_raw(1), arg_raw(2)); }
+i64 sys_tspawn() {
+  u64 arg = arg_raw(2);
+  return tspawn(arg_raw(0), arg_raw(1), &arg, 1);
+}
+
+// tspawn_args(stktop, f, nargs, args): the arguments are copied into the
+// kernel once, before the thread exists, so a bad pointer fails with
+// nothing to undo, and another thread rewriting the array during the call
+// cannot change what the new thread receives. With nargs == 0 the array is
+// not read (NULL is fine).
+i64 sys_tspawn_args() {
+  int nargs = arg_int(2);
+  if (nargs < 0 || nargs > MAXTHRARGS) return syserr(Error::Invalid);
+  u64 args[MAXTHRARGS];
+  CHECK_SYS(copy_in(args, arg_raw(3), static_cast<size_t>(nargs) * sizeof(u64)));
+  return tspawn(arg_raw(0), arg_raw(1), args, nargs);
+}
 
 i64 sys_texit() { thread_exit(0, arg_raw(0), static_cast<u32>(arg_int(1))); }
 

@@ -191,13 +191,15 @@ class Editor {
   // A committed log: the header and the logged copies, as the kernel's
   // commit leaves them at its commit point.
   void write_log(const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& blocks) {
-    fsck::LogHeader h{};
+    logheader h{};
     h.n = static_cast<uint32_t>(blocks.size());
     for (size_t i = 0; i < blocks.size(); i++) {
       h.block[i] = blocks[i].first;
       std::memcpy(block(sb_.logstart + 1 + static_cast<uint32_t>(i)), blocks[i].second.data(),
                   BSIZE);
     }
+    h.sum = log_sum_start(h.n, h.block);
+    for (size_t i = 0; i < blocks.size(); i++) h.sum = log_sum_add(h.sum, blocks[i].second.data());
     std::memset(block(sb_.logstart), 0, BSIZE);
     std::memcpy(block(sb_.logstart), &h, sizeof h);
   }
@@ -283,6 +285,7 @@ TEST(FsckClean, FreshMkfsImage) {
   EXPECT_EQ(r.blocks_used, mkfs::kLayout.datastart + 1 + 1 + NDIRECT + 1 + 1);
   std::string s = fsck::summary("x.img", r);
   EXPECT_NE(s.find("consistent"), std::string::npos) << s;
+  EXPECT_EQ(s.find("orphan"), std::string::npos) << s;
 }
 
 TEST(FsckClean, EmptyMkfsImageAndTinyLayout) {
@@ -568,12 +571,67 @@ TEST_F(Fsck, UnreachableFile) {
   EXPECT_EQ(r.problems.size(), 1u);
 }
 
-TEST_F(Fsck, UnlinkedOpenFileAfterACrash) {
-  // What a crash leaves of a file unlinked while open: nlink 0, no name.
-  uint32_t slot = e().slot_of(d1_, "x");
-  e().set_entry(d1_, slot, dirent{});
+// What a crash leaves of a file unlinked while open: nlink 0, no name. The
+// kernel frees it at the next boot, so it is no problem; it is counted.
+TEST_F(Fsck, OrphanFileIsConsistent) {
+  e().set_entry(d1_, e().slot_of(d1_, "x"), dirent{});
   e().edit(x_, [](dinode& d) { d.nlink = 0; });
-  expect_kinds({Kind::Unreachable});
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 1u);
+  EXPECT_EQ(r.orphan_blocks, 2u);  // 5000 bytes
+  EXPECT_EQ(r.files, 6u);          // still allocated, so still counted
+  std::string s = fsck::summary("x.img", r);
+  EXPECT_NE(s.find("; 1 orphan (2 blocks), freed at the next boot"), std::string::npos) << s;
+}
+
+TEST_F(Fsck, OrphanBlocksIncludeTheIndexBlock) {
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "big"), dirent{});
+  e().edit(big_, [](dinode& d) { d.nlink = 0; });
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "three"), dirent{});
+  e().edit(three_, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 2u);
+  // big: NDIRECT + 4 data blocks and its indirect block; three: 3 blocks.
+  EXPECT_EQ(r.orphan_blocks, NDIRECT + 4 + 1 + 3);
+  std::string s = fsck::summary("x.img", r);
+  EXPECT_NE(s.find("; 2 orphans (19 blocks)"), std::string::npos) << s;
+}
+
+// A directory removed while it was a cwd: its "." and ".." stay, but unlink
+// took its ".." off the parent's link count.
+TEST_F(Fsck, OrphanDirectoryIsConsistent) {
+  uint32_t gone = e().mkdir(d1_, "gone");
+  e().set_entry(d1_, e().slot_of(d1_, "gone"), dirent{});
+  e().edit(d1_, [](dinode& d) { d.nlink--; });
+  e().edit(gone, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.orphans, 1u);
+  EXPECT_EQ(r.orphan_blocks, 1u);
+}
+
+TEST_F(Fsck, UnreachableWithALinkIsNoOrphan) {
+  // The name is gone, the link count says there is one: an error.
+  e().set_entry(d1_, e().slot_of(d1_, "x"), dirent{});
+  fsck::Report r = check();
+  EXPECT_EQ(r.kinds(), kinds({Kind::Unreachable})) << dump(r);
+  EXPECT_EQ(r.count(Kind::Unreachable), 1u) << dump(r);
+  EXPECT_EQ(r.orphans, 0u);
+}
+
+TEST_F(Fsck, NoLinksButNamedOutsideTheTreeIsNoOrphan) {
+  // d1 cut off the root (an error), and x, named in d1, with nlink 0: the
+  // kernel would not free it (d1 still names it), so it is reported too.
+  e().set_entry(ROOTINO, e().slot_of(ROOTINO, "d1"), dirent{});
+  e().edit(ROOTINO, [](dinode& d) { d.nlink--; });
+  e().edit(hello_, [](dinode& d) { d.nlink--; });
+  e().edit(x_, [](dinode& d) { d.nlink = 0; });
+  fsck::Report r = check();
+  EXPECT_EQ(r.kinds(), kinds({Kind::Unreachable})) << dump(r);
+  EXPECT_EQ(r.count(Kind::Unreachable), 4u) << dump(r);
+  EXPECT_EQ(r.orphans, 0u);
 }
 
 TEST_F(Fsck, UnreachableSubtree) {
@@ -641,6 +699,7 @@ class FsckLog : public Fsck {
     // Home: every changed block but the bitmap's is installed.
     bitmap_ = BBLOCK(e().block_of(new_, 0), e().sb());
     e().bytes() = before;
+    before_ = before;
     for (auto& [b, data] : group_)
       if (b != bitmap_) std::memcpy(e().block(b), data.data(), BSIZE);
     e().write_log(group_);
@@ -649,6 +708,7 @@ class FsckLog : public Fsck {
   uint32_t new_ = 0;
   uint32_t bitmap_ = 0;
   std::vector<std::pair<uint32_t, std::vector<uint8_t>>> group_;
+  std::vector<uint8_t> before_;  // the image before the group
 };
 
 TEST_F(FsckLog, ReplayMakesAHalfInstalledGroupConsistent) {
@@ -665,6 +725,29 @@ TEST_F(FsckLog, WithoutTheLogTheHomeBlocksAreInconsistent) {
   fsck::Report r = check();
   EXPECT_EQ(r.replayed, 0u);
   EXPECT_EQ(r.kinds(), kinds({Kind::MarkedFree})) << dump(r);
+}
+
+TEST_F(FsckLog, AGroupWithoutAllItsBlocksIsDropped) {
+  // A crash while the group was being written: the header reached the
+  // disk, one logged block did not. The checksum tells, and nothing home
+  // had been touched yet.
+  std::vector<uint8_t> log(e().bytes().begin() + size_t{e().sb().logstart} * BSIZE,
+                           e().bytes().begin() + size_t{e().sb().logstart + 1 + 3} * BSIZE);
+  e().bytes() = before_;
+  std::memcpy(e().block(e().sb().logstart), log.data(), log.size());  // header + 2 blocks
+  fsck::Report r = check();
+  EXPECT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.replayed, 0u);
+  EXPECT_EQ(r.dropped, group_.size());
+  EXPECT_NE(fsck::summary("x", r).find("never committed"), std::string::npos);
+}
+
+TEST_F(FsckLog, OneChangedByteInTheLogDropsTheGroup) {
+  e().block(e().sb().logstart + 1)[100] ^= 1;
+  fsck::Report r = check();
+  EXPECT_EQ(r.replayed, 0u);
+  EXPECT_EQ(r.dropped, group_.size());
+  EXPECT_EQ(r.kinds(), kinds({Kind::MarkedFree})) << dump(r);  // as if no log
 }
 
 TEST_F(FsckLog, ReplayingOverAFullyInstalledGroupIsHarmless) {

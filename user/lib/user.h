@@ -43,6 +43,7 @@ int fstat(int fd, struct stat *st);
 int link(const char *old, const char *new_);
 // Moves the name old to new (replacing what new names, POSIX rules).
 int rename(const char *old, const char *new_);
+int fsync(int fd);
 long trace(int op, unsigned long arg, void *buf, unsigned long len);  // weft/trace.h
 int mkdir(const char *path);
 int chdir(const char *path);
@@ -64,6 +65,12 @@ int join(void **stack);
 // CMU/JHU style: threads inside one process.
 int gettid(void);
 int tspawn(void *stktop, void (*f)(void *), void *a);
+// tspawn with 0 to MAXTHRARGS (8) arguments: f starts with args[0..nargs)
+// in a0..a7, so f may be any function of up to eight long or pointer
+// parameters (from C++, cast it to void (*)()). The array is copied when
+// the thread is made. -1 with EINVAL for nargs outside 0..8, EFAULT if the
+// array is not readable (with nargs 0 it is not read).
+int tspawn_args(void *stktop, void (*f)(), int nargs, const long *args);
 void texit(int *where, int what) __attribute__((noreturn));
 int yield(int tid);  // tid < 0: anyone
 int desch(int *guard);

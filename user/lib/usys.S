@@ -36,6 +36,7 @@ SYSCALL unlink, SYS_unlink
 SYSCALL fstat, SYS_fstat
 SYSCALL link, SYS_link
 SYSCALL rename, SYS_rename
+SYSCALL fsync, SYS_fsync
 SYSCALL trace, SYS_trace
 SYSCALL mkdir, SYS_mkdir
 SYSCALL chdir, SYS_chdir
@@ -53,6 +54,7 @@ SYSCALL clone, SYS_clone
 SYSCALL join, SYS_join
 SYSCALL gettid, SYS_gettid
 SYSCALL tspawn, SYS_tspawn
+SYSCALL tspawn_args, SYS_tspawn_args
 SYSCALL texit, SYS_texit
 SYSCALL yield, SYS_yield
 SYSCALL desch, SYS_desch

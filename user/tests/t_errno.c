@@ -79,6 +79,7 @@ static void files(void) {
   FAILS(write(1, bad, 1), EFAULT, "write from a bad buffer");
   FAILS(fstat(fd, (struct stat *)bad), EFAULT, "fstat to a bad buffer");
   FAILS(fstat(-1, 0), EBADF, "fstat of fd -1");
+  FAILS(fsync(-1), EBADF, "fsync of fd -1");
   FAILS(close(-1), EBADF, "close of fd -1");
   FAILS(dup(-1), EBADF, "dup of fd -1");
   FAILS(pipe((int *)bad), EFAULT, "pipe to a bad buffer");
@@ -97,6 +98,7 @@ static void files(void) {
     close(fds[i]);
 
   ASSERT_EQ(pipe(p), 0, "pipe");
+  FAILS(fsync(p[1]), EINVAL, "fsync of a pipe");
   close(p[0]);
   FAILS(write(p[1], "x", 1), EPIPE, "write to a pipe nobody reads");
   close(p[1]);
@@ -146,6 +148,9 @@ static void threads(void) {
   FAILS(join(&stack), ECHILD, "join with no clones");
   FAILS(join((void **)bad), EFAULT, "join with a bad pointer");
   FAILS(tspawn(0, 0, 0), EINVAL, "tspawn at address 0");
+  FAILS(tspawn_args(0, 0, 9, 0), EINVAL, "tspawn_args with 9 arguments");
+  FAILS(tspawn_args(0, 0, 1, (const long *)bad), EFAULT,
+        "tspawn_args from a bad array");
   FAILS(yield(999999), ESRCH, "yield to a missing thread");
   FAILS(mkrun(999999), ESRCH, "mkrun of a thread not in desch");
   FAILS(desch((int *)bad), EFAULT, "desch with a bad guard");

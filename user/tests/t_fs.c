@@ -1,8 +1,8 @@
 // t_fs: files. Create, write, read back, size, truncate, unlink; open
 // modes; separate offsets for separate opens, a shared one for dup; files
 // that cross block boundaries and reach into the indirect block; an
-// unlinked file stays readable while open; device nodes; names of exactly
-// DIRSIZ characters.
+// unlinked file stays readable while open, and its blocks come back at the
+// last close; device nodes; names of exactly DIRSIZ characters.
 #include "test.h"
 #include "weft/fs.h"
 
@@ -164,19 +164,29 @@ static void test_sizes(void) {
   unlink("t_fs.s");
 }
 
+static int free_blocks(void) {
+  struct kstat k;
+  return kstat(&k) == 0 ? k.free_blocks : -1;
+}
+
 static void test_unlink_open(void) {
   int fd = open("t_fs.u", O_CREATE | O_RDWR);
   write(fd, "still here", 10);
+  // Two more blocks, so that the count below is not a coincidence of one.
+  EXPECT_EQ(write(fd, buf, 2 * BSIZE), 2 * BSIZE, "write 2 more blocks");
   close(fd);
+  int before = free_blocks();
   fd = open("t_fs.u", O_RDONLY);
   EXPECT_EQ(unlink("t_fs.u"), 0, "unlink a file that is open");
+  EXPECT_EQ(free_blocks(), before, "its blocks stay while it is open");
   EXPECT_EQ(open("t_fs.u", O_RDONLY), -1, "its name is gone");
   char b[16] = {0};
-  EXPECT_EQ(read(fd, b, sizeof(b)), 10, "the open fd still reads it");
+  EXPECT_EQ(read(fd, b, 10), 10, "the open fd still reads it");
   EXPECT_EQ(strcmp(b, "still here"), 0, "intact");
   struct stat st;
   EXPECT_EQ(fstat(fd, &st) == 0 ? st.nlink : -1, 0, "with 0 links");
   close(fd);
+  EXPECT_EQ(free_blocks(), before + 3, "the last close frees its 3 blocks");
 
   // A new file with the old name is a different, empty file.
   fd = open("t_fs.u", O_CREATE | O_RDWR);

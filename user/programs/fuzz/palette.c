@@ -21,6 +21,7 @@ const struct op palette[] = {
     {"dup", SYS_dup, 40, {A_FD}, 0, 0},
     {"pipe", SYS_pipe, 30, {A_OUT}, F_BAD1, 0},
     {"fstat", SYS_fstat, 40, {A_FD, A_OUT}, F_BAD1, 0},
+    {"fsync", SYS_fsync, 15, {A_FD}, 0, 0},
     {"mknod", SYS_mknod, 15, {A_PATH, A_MAJOR, A_TICKS}, F_BAD1, 0},
     {"unlink", SYS_unlink, 80, {A_PATH}, F_BAD1, 0},
     {"link", SYS_link, 40, {A_PATH, A_PATH}, F_BAD1, 0},
@@ -30,6 +31,7 @@ const struct op palette[] = {
     {"fork", SYS_fork, 15, {0}, 0, op_fork},
     {"clone", SYS_clone, 15, {0}, 0, op_spawn},
     {"tspawn", SYS_tspawn, 40, {0}, 0, op_spawn},
+    {"tspawn_args", SYS_tspawn_args, 20, {0}, 0, op_spawn},
     {"swarm", SYS_tspawn, 10, {0}, 0, op_swarm},  // many threads without stacks
     {"join", SYS_join, 15, {A_OUT}, F_BAD1, 0},
     {"wait", SYS_wait, 15, {A_OUTN}, F_BAD1, 0},
@@ -111,10 +113,25 @@ OP(fork) {
   return r;
 }
 
-// tspawn and clone. A good one gets a stack slot of its own; a bad one has
-// a stack that is not one, or code that faults at once (a page of zeros
-// nobody writes, a kernel address, NULL). tspawn checks the code address,
-// clone only the stack.
+// tspawn_args: the new thread's ctx in a0 (all thread_main reads) and junk
+// in the other registers it is given. Now and then nargs is out of range
+// or the array cannot be read whole: then the call must fail.
+static long spawn_args(struct ctx *c, long stack, long fn, long arg, int *bad) {
+  long a[8] = {arg}, n = 1 + R(c, 8), p = (long)a, k = R(c, 10);
+  for (int i = 1; i < 8; i++) a[i] = (long)rnd(&c->rng);
+  if (k == 0) {
+    n = PICK(c, 9, -1, INTMIN, 0x7fffffff, 64), *bad = 1;
+  } else if (k == 1) {
+    p = PICK(c, 0, KADDR1, KADDR2, g_guard, g_edge, UTOP);
+    if (p != g_edge || n * 8 > g_guard - g_edge) *bad = 1;  // g_edge: 'a's up to the guard
+  }
+  return sc(SYS_tspawn_args, stack, fn, n, p, 0, 0);
+}
+
+// tspawn, tspawn_args and clone. A good one gets a stack slot of its own; a
+// bad one has a stack that is not one, or code that faults at once (a page
+// of zeros nobody writes, a kernel address, NULL). tspawn checks the code
+// address, clone only the stack.
 OP(spawn) {
   int clone = o->num == SYS_clone, s = -1, bad = 0;
   long stack, fn, arg;
@@ -132,7 +149,9 @@ OP(spawn) {
       bad = fn != g_zpage || (stack != g_zpage && stack != 0x1008);
     arg = (long)rnd(&c->rng);
   }
-  long r = clone ? SC3(o->num, fn, arg, stack) : SC3(o->num, stack, fn, arg);
+  long r = clone                     ? SC3(o->num, fn, arg, stack)
+           : o->num == SYS_tspawn_args ? spawn_args(c, stack, fn, arg, &bad)
+                                       : SC3(o->num, stack, fn, arg);
   if (r < 0 && s >= 0) __atomic_store_n(&g_slot[s].busy, 0, __ATOMIC_RELEASE);
   if (r > 0) c->spawned++;
   if (r > 0 && clone) add_kid(r);
