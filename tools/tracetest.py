@@ -27,7 +27,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import timeline as tracetool  # noqa: E402
-from weftqemu import BUILD  # noqa: E402
+from weftqemu import BUILD, Guest, qemu_cmd  # noqa: E402
 
 CMD = "testthreads 4 1000"
 BROWSERS = ["chromium", "chromium-browser", "google-chrome"]
@@ -107,6 +107,22 @@ def main():
           f"({attrs.get('threads')})")
     check(attrs.get("spans") == str(switches), f"one span per switch onto a hart "
           f"({attrs.get('spans')} spans, {switches} switches)")
+
+    # The system call's refusals, with the rings really there.
+    g = Guest(qemu_cmd(a.cpus, 100, args="trace"))
+    try:
+        ready = g.wait_for(lambda o: o.endswith(b"$ "), 60)
+        g.out = b""
+        g.type("t_trace\n")
+        done = ready and g.wait_for(lambda o: re.search(rb"\n1\.\.\d+", o) and
+                                    o.endswith(b"$ "), 120)
+        out = g.out.decode("utf-8", "replace")
+    finally:
+        g.kill()
+    bad = [ln for ln in out.splitlines() if ln.startswith("not ok") or ln.startswith("#")]
+    check(bool(done) and not bad and "ok " in out,
+          "t_trace passes with tracing on" + ("" if done else " (did not finish)")
+          + "".join("\n        " + ln for ln in bad[:10]))
 
     if a.screenshot:
         p = chromium(exe, ["--hide-scrollbars", "--window-size=1400,460",
