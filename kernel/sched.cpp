@@ -99,6 +99,7 @@ void idle(Cpu* c) {
 void arm_nudge(Cpu* c, u64 when) {
   if (c->nudge_armed || g_idle_harts.load() == 0) return;
   c->nudge_armed = true;
+  c->nudge_at = when;
   if (when < c->next_tick) set_timer_at(when);
 }
 }  // namespace
@@ -108,6 +109,16 @@ void arm_nudge(Cpu* c, u64 when) {
 // kNudge yet, which sets the next early timer, or once there is a thread
 // for every other hart: at most NCPU steps with interrupts off, however
 // many threads a program makes runnable here.
+// Called where the timer is set after an interrupt: a nudge that nudge()
+// armed again from inside the interrupt must not be overwritten by the
+// tick (the trace showed a thread waiting a whole tick for an idle hart).
+void set_hart_timer() {
+  Cpu* c = mycpu();
+  u64 when = c->next_tick;
+  if (c->nudge_armed && c->nudge_at < when) when = c->nudge_at;
+  set_timer_at(when);
+}
+
 bool nudge() {
   Cpu* c = mycpu();
   if (!c->nudge_armed) return false;

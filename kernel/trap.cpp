@@ -39,7 +39,7 @@ Irq handle_interrupt(u64 cause) {
     case IRQ_S_TIMER:
       // An early interrupt for a nudge (sched.cpp), or the tick.
       if (nudge() && read_time() < mycpu()->next_tick) {
-        set_timer_at(mycpu()->next_tick);
+        set_hart_timer();  // the tick, or a nudge that nudge() armed again
         return Irq::Other;
       }
       set_next_timer();
@@ -140,7 +140,7 @@ bool sleep_until_tick(u64 until) {
 void set_next_timer() {
   Cpu* c = mycpu();
   c->next_tick = tick_time(ticks_now() + 1);
-  set_timer_at(c->next_tick);
+  set_hart_timer();
 }
 
 void set_timer_at(u64 time) { asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(time)); }

@@ -204,9 +204,15 @@ def html_escape(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def run_guest(cpus, tick, cmd, records, timeout):
+# QEMU's instruction-counting clock (docs/design.md, Harts under -icount):
+# the trace then repeats exactly from run to run, whatever the host does.
+ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
+
+
+def run_guest(cpus, tick, cmd, records, timeout, icount=False):
     args = "trace" if records is None else f"trace={records}"
-    g = Guest(qemu_cmd(cpus, tick, args=args))
+    cmdline = qemu_cmd(cpus, tick, args=args + (" icount" if icount else ""))
+    g = Guest(cmdline + (ICOUNT if icount else []))
     try:
         if not g.wait_for(lambda o: o.endswith(b"$ "), 60):
             raise SystemExit("trace: no shell prompt within 60 s")
@@ -226,6 +232,8 @@ def main():
     ap.add_argument("--tick", type=int, default=100)
     ap.add_argument("--records", type=int, default=None, help="records per hart")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--icount", action="store_true",
+                    help="count instructions as time: the same trace every run")
     ap.add_argument("--out", default=os.path.join(BUILD, "trace"))
     ap.add_argument("--from-console", help="draw an earlier trace.txt instead of booting")
     ap.add_argument("cmd", nargs="?")
@@ -237,11 +245,11 @@ def main():
     else:
         if not a.cmd:
             ap.error("a command to run is needed")
-        text = run_guest(a.cpus, a.tick, a.cmd, a.records, a.timeout)
+        text = run_guest(a.cpus, a.tick, a.cmd, a.records, a.timeout, a.icount)
         os.makedirs(a.out, exist_ok=True)
         with open(os.path.join(a.out, "trace.txt"), "w") as f:
             f.write(text)
-        title = f"{a.cmd} (CPUS={a.cpus})"
+        title = f"{a.cmd} (CPUS={a.cpus}{', icount' if a.icount else ''})"
     if "@end" not in text:
         print(text[-2000:])
         raise SystemExit("trace: the guest printed no trace")
