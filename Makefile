@@ -10,6 +10,8 @@
 #   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
 #                      instructions, exact and repeatable; ROUNDS=N: medians
 #                      of N boots each)
+#   make trace CMD='..' the kernel event trace of CMD: build/trace/trace.html
+#                      (docs/timeline.md)
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
