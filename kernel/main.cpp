@@ -107,5 +107,6 @@ extern "C" [[noreturn]] void kentry(u64 hartid, u64 dtb, u64 slot) {
   __atomic_fetch_add(&g_ncpu, 1, __ATOMIC_SEQ_CST);
   if (slot == 0) boot_hart(hartid, dtb);
   hart_setup();
+  trace_init_hart();
   scheduler();
 }

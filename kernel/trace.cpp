@@ -68,19 +68,28 @@ void trace_init(const char* bootargs) {
   if (want == 0) return;
   u64 npages = (want + kPerPage - 1) / kPerPage;
   if (npages > kMaxPages) npages = kMaxPages;
-  // Rings for every hart the kernel could drive: harts start later.
-  for (Ring& r : g_rings) {
-    r.pages = static_cast<trace_rec**>(kzalloc());
-    for (u64 i = 0; r.pages && i < npages; i++) {
-      r.pages[i] = static_cast<trace_rec*>(kzalloc());
-      if (!r.pages[i]) panic("trace: no memory for %lu records per hart", want);
-    }
-    if (!r.pages) panic("trace: no memory");
-  }
   g_npages = npages;
   g_have_rings = true;
-  g_trace_on = true;
   kprintf("weft: tracing, %lu records per hart\n", capacity());
+  trace_init_hart();
+  g_trace_on = true;
+}
+
+// Each hart makes its own ring as it starts, so that only harts that exist
+// take memory. A hart that finds no memory records nothing.
+void trace_init_hart() {
+  if (!g_have_rings) return;
+  Ring& r = g_rings[mycpu()->index];
+  auto** pages = static_cast<trace_rec**>(kzalloc());
+  u64 got = 0;
+  while (pages && got < g_npages && (pages[got] = static_cast<trace_rec*>(kzalloc()))) got++;
+  if (got < g_npages) {
+    for (u64 i = 0; i < got; i++) kfree(pages[i]);
+    if (pages) kfree(pages);
+    kprintf("trace: no memory for hart %d's ring; it records nothing\n", mycpu()->index);
+    return;
+  }
+  r.pages = pages;
 }
 
 void trace_put(u8 type, u16 aux, i64 a, i64 b) {
@@ -90,6 +99,10 @@ void trace_put(u8 type, u16 aux, i64 a, i64 b) {
   push_off();  // the record, this hart and its head belong together
   Cpu* c = mycpu();
   Ring& r = g_rings[c->index];
+  if (!r.pages) {  // (no memory for it)
+    pop_off();
+    return;
+  }
   u64 h = r.head.load(std::memory_order_relaxed);
   trace_rec* e = slot(r, h);
   e->time = read_time();
@@ -162,6 +175,7 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
       u64 hart = arg & 0xff, skip = arg >> 8;
       if (hart >= static_cast<u64>(g_ncpu)) return -EINVAL;
       Ring& r = g_rings[hart];
+      if (!r.pages) return 0;
       u64 head = r.head.load(std::memory_order_acquire);
       u64 from = head - r.base > capacity() ? head - capacity() : r.base;
       from = skip < head - from ? from + skip : head;

@@ -22,6 +22,7 @@ struct Thread;
 extern bool g_trace_on;  // set at boot and by the trace system call
 
 void trace_init(const char* bootargs);  // after kalloc_init
+void trace_init_hart();                 // on each other hart as it starts
 // Append one record on this hart, stamped with the time CSR; tid is the
 // running thread's (0 in the scheduler or before the first thread).
 void trace_put(u8 type, u16 aux, i64 a, i64 b);

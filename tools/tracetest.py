@@ -5,8 +5,8 @@ real headless Chromium.
   python3 tools/tracetest.py [--cpus 2] [--screenshot docs/trace.png]
 
 Runs `testthreads 4 1000` traced on CPUS harts (tools/timeline.py) and checks:
- - the console trace: every hart has records; the four inserter threads
-   testthreads makes are each started, run and exit;
+ - the console trace: the four inserter threads testthreads makes are
+   each started, run and exit;
  - trace.json is valid Chrome trace JSON with one named lane per hart;
  - trace.html, loaded by Chromium (--dump-dom runs its script): no error in
    the page or on Chromium's console, CPUS lanes drawn, spans of at least 4
@@ -73,10 +73,13 @@ def main():
     m = tracetool.write_outputs(text, a.out, f"{CMD} (CPUS={a.cpus})")
     head, _, recs = tracetool.parse(text)
     check(head["harts"] == a.cpus, f"the trace has {a.cpus} harts ({head['harts']})")
-    for h in range(a.cpus):
-        check(any(r["hart"] == h for r in recs), f"hart {h} recorded events")
-    clones = [r["a"] for r in recs if r["type"] == tracetool.TR_THREAD_NEW
-              and any(s[3] == r["tid"] and s[5] == "testthreads" for s in m["spans"])]
+    # (A hart may legitimately stay idle through so short a run: no check
+    # that every hart recorded something.)
+    # The first thread started is trace's child, which becomes testthreads;
+    # the threads that one starts are the inserters.
+    news = [r for r in recs if r["type"] == tracetool.TR_THREAD_NEW]
+    child = news[0]["a"] if news else None
+    clones = [r["a"] for r in news if r["tid"] == child]
     check(len(clones) == 4, f"testthreads started 4 threads ({len(clones)})")
     for tid in clones:
         ran = any(s[3] == tid for s in m["spans"])
