@@ -10,6 +10,8 @@
 #   make bench         bench and bench-sync on CPUS=1 and 2 (ICOUNT=1: count
 #                      instructions, exact and repeatable; ROUNDS=N: medians
 #                      of N boots each)
+#   make trace CMD='..' the kernel event trace of CMD: build/trace/trace.html
+#                      (docs/timeline.md)
 #   make qemu-gdb      boot halted, waiting for gdb-multiarch (see .gdbinit)
 
 CPUS ?= 2
@@ -155,6 +157,12 @@ crashtest: all $(B)/fsck
 orphantest: all
 	python3 tools/orphantest.py --rounds $(ROUNDS) --cpus $(CPUS)
 
+# The kernel event trace of one command line: build/trace/trace.html (one
+# lane per hart) and trace.json (Perfetto, chrome://tracing); docs/timeline.md.
+trace: export WEFT_CMD = $(CMD)
+trace: all
+	python3 tools/timeline.py --cpus $(CPUS) --tick $(TICK) -- "$$WEFT_CMD"
+
 # Per-operation costs side by side, written to build/bench/ (tools/bench.py).
 BENCH_CPUS ?= 1,2
 ROUNDS ?= 1
@@ -164,5 +172,5 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest orphantest bench clean
+.PHONY: all deps qemu qemu-gdb run test fuzz soak crashtest orphantest bench trace clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -15,6 +15,7 @@
 #include "memlayout.h"
 #include "proc.h"
 #include "selftest.h"
+#include "trace.h"
 #include "vm.h"
 
 BootInfo g_boot;
@@ -72,6 +73,7 @@ void hart_setup() {
   if (g_boot.dtb_start > kend && g_boot.dtb_start < free_end)
     free_end = pg_round_down(g_boot.dtb_start);
   kalloc_init(kend, free_end);
+  trace_init(g_boot.bootargs);
   vm_init();
   console_init();
   kprintf_use_uart();
@@ -105,5 +107,6 @@ extern "C" [[noreturn]] void kentry(u64 hartid, u64 dtb, u64 slot) {
   __atomic_fetch_add(&g_ncpu, 1, __ATOMIC_SEQ_CST);
   if (slot == 0) boot_hart(hartid, dtb);
   hart_setup();
+  trace_init_hart();
   scheduler();
 }

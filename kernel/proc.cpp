@@ -16,6 +16,7 @@
 #include "lib/string.h"
 #include "memlayout.h"
 #include "sync/futex.h"
+#include "trace.h"
 #include "uaccess.h"
 #include "vm.h"
 
@@ -86,6 +87,8 @@ void discard_thread(Thread* t) {
 }
 
 void start_thread(Thread* t) {
+  if (g_trace_on) [[unlikely]]
+    trace_put(TR_THREAD_NEW, 0, t->tid, t->proc->pid);
   SpinGuard g(t->lock);
   make_runnable_locked(t);
 }
@@ -373,6 +376,8 @@ void exit(int status) {
 void thread_exit(int status_if_last, u64 where, u32 what) {
   Thread* t = current();
   Process* p = t->proc;
+  if (g_trace_on) [[unlikely]]
+    trace_put(TR_THREAD_EXIT, 0, status_if_last, 0);
   bool last;
   {
     SpinGuard g(p->lock);

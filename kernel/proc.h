@@ -161,6 +161,7 @@ struct Cpu {
   std::atomic<int> queued{0};  // runq's length, read without the lock
   // Owned by this hart, with interrupts off:
   bool nudge_armed = false;    // the timer fires early to share the queue
+  u64 nudge_at = 0;            // when, if nudge_armed
   u64 next_tick = 0;           // time CSR value of this hart's next tick
   AddressSpace* as = nullptr;  // what satp points at (nullptr: kernel table)
   u64 fp_loaded = 0;           // fp_stamp of the FpState in the registers
@@ -303,5 +304,7 @@ extern "C" void fp_restore(const FpState* s);
 void trap_init_hart();         // stvec, interrupt enables, first timer
 void set_next_timer();
 void set_timer_at(u64 time);   // the next timer interrupt at this time CSR value
+// The timer at this hart's next tick, or earlier for an armed nudge.
+void set_hart_timer();
 extern u64 g_tick_interval;    // in `time` units (10 MHz)
 u64 new_fp_stamp();

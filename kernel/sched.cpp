@@ -23,6 +23,7 @@
 #include "kalloc.h"
 #include "lib/kprintf.h"
 #include "proc.h"
+#include "trace.h"
 #include "vm.h"
 
 Cpu g_cpus[NCPU];
@@ -98,6 +99,7 @@ void idle(Cpu* c) {
 void arm_nudge(Cpu* c, u64 when) {
   if (c->nudge_armed || g_idle_harts.load() == 0) return;
   c->nudge_armed = true;
+  c->nudge_at = when;
   if (when < c->next_tick) set_timer_at(when);
 }
 }  // namespace
@@ -107,6 +109,16 @@ void arm_nudge(Cpu* c, u64 when) {
 // kNudge yet, which sets the next early timer, or once there is a thread
 // for every other hart: at most NCPU steps with interrupts off, however
 // many threads a program makes runnable here.
+// Called where the timer is set after an interrupt: a nudge that nudge()
+// armed again from inside the interrupt must not be overwritten by the
+// tick (the trace showed a thread waiting a whole tick for an idle hart).
+void set_hart_timer() {
+  Cpu* c = mycpu();
+  u64 when = c->next_tick;
+  if (c->nudge_armed && c->nudge_at < when) when = c->nudge_at;
+  set_timer_at(when);
+}
+
 bool nudge() {
   Cpu* c = mycpu();
   if (!c->nudge_armed) return false;
@@ -171,6 +183,8 @@ void icount_handover() {
 void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
   Cpu* c = mycpu();
+  if (g_trace_on) [[unlikely]]
+    trace_put(TR_WAKE, static_cast<u16>(c->index), t->tid, 0);
   enqueue(c, t, false);
   if (c->thread) arm_nudge(c, t->queued_at + kNudge);  // (an idle hart runs it next)
 }
@@ -193,7 +207,11 @@ void scheduler() {
     t->hart = c->hartid;
     c->thread = t;
     vm_switch_to(t->proc->as);
+    if (g_trace_on) [[unlikely]]
+      trace_on_cpu(t);
     swtch(&c->sched_ctx, &t->ctx);
+    if (g_trace_on) [[unlikely]]
+      trace_off_cpu(t);
     c->thread = nullptr;
     t->hart = -1;
     if (t->state == ThreadState::Zombie)

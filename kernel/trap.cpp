@@ -9,6 +9,7 @@
 #include "memlayout.h"
 #include "proc.h"
 #include "syscall.h"
+#include "trace.h"
 #include "vm.h"
 
 extern "C" void trap_vector();
@@ -38,7 +39,7 @@ Irq handle_interrupt(u64 cause) {
     case IRQ_S_TIMER:
       // An early interrupt for a nudge (sched.cpp), or the tick.
       if (nudge() && read_time() < mycpu()->next_tick) {
-        set_timer_at(mycpu()->next_tick);
+        set_hart_timer();  // the tick, or a nudge that nudge() armed again
         return Irq::Other;
       }
       set_next_timer();
@@ -49,6 +50,8 @@ Irq handle_interrupt(u64 cause) {
     case IRQ_S_SOFT:
       // An IPI only wakes an idle hart; nothing else to do.
       CSR_CLEAR(sip, SIE_SSIE);
+      if (g_trace_on) [[unlikely]]
+        trace_put(TR_IPI_RECV, 0, 0, 0);
       return Irq::Other;
     case IRQ_S_EXT: {
       u32 irq = plic_claim();
@@ -137,7 +140,7 @@ bool sleep_until_tick(u64 until) {
 void set_next_timer() {
   Cpu* c = mycpu();
   c->next_tick = tick_time(ticks_now() + 1);
-  set_timer_at(c->next_tick);
+  set_hart_timer();
 }
 
 void set_timer_at(u64 time) { asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(time)); }
@@ -191,7 +194,10 @@ extern "C" void user_trap(TrapFrame* tf) {
     if (handle_interrupt(cause) == Irq::Timer) yield();
   } else {
     u64 addr = CSR_READ(stval);  // before interrupts come on: they change it
-    if (cause == EXC_STORE_PAGE_FAULT && cow_write(p, addr)) {
+    bool cow = cause == EXC_STORE_PAGE_FAULT && cow_write(p, addr);
+    if (g_trace_on) [[unlikely]]
+      trace_put(TR_FAULT, static_cast<u16>(cause), static_cast<i64>(addr), cow);
+    if (cow) {
       // A first write to a page shared copy-on-write since a fork: done.
     } else {
       // A fault ends only the faulting thread; if it was the last one, the

@@ -10,6 +10,8 @@ command -v g++ >/dev/null 2>&1 || need="$need g++"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 [ -f /usr/include/gtest/gtest.h ] || need="$need libgtest-dev"
+# The trace page's test loads it in a real browser (tools/tracetest.py).
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -z "$need" ] && exit 0
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"

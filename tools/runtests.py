@@ -614,6 +614,7 @@ TOOL_RUNS = [
     ("crashtest", ["python3", "tools/crashtest.py", "--kills", "5",
                    "--seed", "1", "--cpus", "2"], 300),
     ("orphantest", ["python3", "tools/orphantest.py", "--cpus", "2"], 300),
+    ("trace", ["python3", "tools/tracetest.py", "--cpus", "2"], 300),
     ("soak", ["python3", "tools/soak.py", "--seconds", "60", "--round", "20",
               "--every", "1", "--cpus", "2", "--quiet"], 600),
 ]

@@ -46,4 +46,6 @@
 #define SYS_fsync 42
 // threads with several arguments
 #define SYS_tspawn_args 43  // tspawn with up to MAXTHRARGS arguments in a0..a7
-#define SYS_MAX 44
+// the kernel event trace (issue 12; weft/trace.h)
+#define SYS_trace 44
+#define SYS_MAX 45

@@ -283,8 +283,15 @@ void publish_locked(u16 head) {
   q->avail.ring[idx % kQueueSize] = head;
   __sync_synchronize();
   q->avail.idx = static_cast<u16>(idx + 1);
-  // And the new index must be visible before the device is told to look.
-  __sync_synchronize();
+}
+
+// Tell the device to look at the queue (after publishing; no lock held).
+// The doorbell is an MMIO write that QEMU handles under its global lock:
+// on a busy host that took milliseconds now and then, and the trace showed
+// the other hart's disk interrupt spinning for g_disk.lock all that time
+// while it was rung under the lock.
+void notify() {
+  __sync_synchronize();  // the new avail index before the doorbell
   reg_write(REG_QUEUE_NOTIFY, 0);
 }
 
@@ -348,8 +355,14 @@ void finish_locked(u16 head) {
 // buffer's data must not change while the device reads or writes it.
 void virtio_blk_rw(Buf* b, bool write) {
   ASSERT(b->data != nullptr);
+  u16 head;
+  {
+    SpinGuard g(g_disk.lock);
+    head = submit_locked(b->blockno, b->data, write);
+  }
+  notify();
   SpinGuard g(g_disk.lock);
-  finish_locked(submit_locked(b->blockno, b->data, write));
+  finish_locked(head);
 }
 
 // A window of up to kMaxInFlight of our requests: submit while descriptors
@@ -358,23 +371,37 @@ void virtio_blk_rw(Buf* b, bool write) {
 void virtio_blk_write_many(const u32* blocknos, u8* const* data, u32 n) {
   u16 window[kMaxInFlight];
   u32 sent = 0, done = 0;
-  SpinGuard g(g_disk.lock);
   while (done < n) {
-    bool room = sent - done < kMaxInFlight && g_disk.nfree >= kDescsPerRequest;
-    if (sent < n && (room || sent == done)) {
-      window[sent % kMaxInFlight] = submit_locked(blocknos[sent], data[sent], true);
-      sent++;
-    } else {
-      finish_locked(window[done % kMaxInFlight]);
-      done++;
+    bool submitted = false;
+    {
+      SpinGuard g(g_disk.lock);
+      // Submit all that fit, then ring once; only with nothing of ours in
+      // flight may submit_locked sleep for descriptors.
+      while (sent < n && sent - done < kMaxInFlight &&
+             (g_disk.nfree >= kDescsPerRequest || sent == done)) {
+        window[sent % kMaxInFlight] = submit_locked(blocknos[sent], data[sent], true);
+        sent++;
+        submitted = true;
+      }
+      if (!submitted) {
+        finish_locked(window[done % kMaxInFlight]);
+        done++;
+      }
     }
+    if (submitted) notify();
   }
 }
 
 void virtio_blk_flush() {
   if (!g_disk.can_flush) return;
+  u16 head;
+  {
+    SpinGuard g(g_disk.lock);
+    head = submit_flush_locked();
+  }
+  notify();
   SpinGuard g(g_disk.lock);
-  finish_locked(submit_flush_locked());
+  finish_locked(head);
 }
 
 u64 virtio_blk_flush_count() {

@@ -2,6 +2,7 @@
 
 #include "lib/kprintf.h"
 #include "proc.h"
+#include "trace.h"
 
 // The waiter joins the queue and marks itself Sleeping while it still holds
 // the guard lock, so a waker (who needs the guard) finds it either not yet
@@ -24,6 +25,8 @@ bool WaitQueue::sleep(u64 key, bool killable, u64 deadline) {
     return false;
   }
   waiters_.push_back(&w);
+  if (g_trace_on) [[unlikely]]
+    trace_put(TR_SLEEP, trace_name(guard_.name()), static_cast<i64>(key), 0);
   t->state = ThreadState::Sleeping;
   t->sleep_killable = killable;
   t->sleep_deadline = deadline;

@@ -14,6 +14,7 @@
 #include "proc.h"
 #include "syscall.h"
 #include "syscalls/syscalls.h"
+#include "trace.h"
 #include "uaccess.h"
 #include "vm.h"
 
@@ -127,6 +128,8 @@ i64 sys_procinfo() {
     CHECK_SYS(user_prepare_write(again_at, sizeof(procinfo)));
   }
 }
+
+i64 sys_trace() { return trace_syscall(arg_int(0), arg_raw(1), arg_raw(2), arg_raw(3)); }
 
 i64 sys_kstat() {
   struct kstat st = {};

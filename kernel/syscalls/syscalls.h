@@ -19,6 +19,7 @@ i64 sys_freepages();
 i64 sys_procinfo();
 i64 sys_bootargs();
 i64 sys_kstat();
+i64 sys_trace();
 // thread family (syscalls/thread.cpp)
 i64 sys_clone();
 i64 sys_join();

@@ -44,6 +44,7 @@ int link(const char *old, const char *new_);
 // Moves the name old to new (replacing what new names, POSIX rules).
 int rename(const char *old, const char *new_);
 int fsync(int fd);
+long trace(int op, unsigned long arg, void *buf, unsigned long len);  // weft/trace.h
 int mkdir(const char *path);
 int chdir(const char *path);
 int dup(int fd);

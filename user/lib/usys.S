@@ -37,6 +37,7 @@ SYSCALL fstat, SYS_fstat
 SYSCALL link, SYS_link
 SYSCALL rename, SYS_rename
 SYSCALL fsync, SYS_fsync
+SYSCALL trace, SYS_trace
 SYSCALL mkdir, SYS_mkdir
 SYSCALL chdir, SYS_chdir
 SYSCALL dup, SYS_dup
