@@ -5,6 +5,7 @@
 // number; an unknown system call number comes back as -ENOSYS.
 // timeout: 60
 #include "test.h"
+#include "weft/trace.h"
 #include "weft/syscall.h"
 
 #define FAILS(call, err, what)                                                \
@@ -82,6 +83,10 @@ static void files(void) {
   FAILS(fsync(-1), EBADF, "fsync of fd -1");
   FAILS(close(-1), EBADF, "close of fd -1");
   FAILS(dup(-1), EBADF, "dup of fd -1");
+  // (make test boots without `trace`; t_trace checks the others with it)
+  struct trace_info ti;
+  if (trace(TRACE_INFO, 0, &ti, 0) < 0)
+    FAILS(trace(TRACE_INFO, 0, &ti, 0), ENODEV, "trace without `trace' booted");
   FAILS(pipe((int *)bad), EFAULT, "pipe to a bad buffer");
   close(fd);
 
