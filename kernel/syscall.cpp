@@ -54,6 +54,7 @@ i64 dispatch(u64 num) {
     case SYS_futex_wake: return sys_futex_wake();
     case SYS_futex_wait_until: return sys_futex_wait_until();
     case SYS_rename: return sys_rename();
+    case SYS_brigade: return sys_brigade();
     default: return syserr(Error::NoSys);  // an ordinary error
   }
 }

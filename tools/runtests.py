@@ -71,6 +71,12 @@ FAILALLOC_RUN = (2, 1000, "50,1")
 CHAOS_RUN = (4, 1000, "1")
 THREAD_SUITE_RE = re.compile(r"^t_(thr|lib|clone)_|^t_(waitrace|futexkill|"
                              r"isolate|forklock)$")
+# The second TLB-shootdown design (shootdown=brigade, kernel/sync/brigade.h):
+# the thread suites and the tests that shrink, share or tear down memory
+# while other threads run, on 2 and 4 harts.
+BRIGADE_RUNS = ((2, 1000), (4, 1000))
+BRIGADE_SUITE_RE = re.compile(THREAD_SUITE_RE.pattern +
+                              r"|^t_(brigade|cow|sbrk|mem|kill|exec)$")
 DEFAULT_TIMEOUT = 120   # seconds per guest test
 BOOT_TIMEOUT = 60       # QEMU start to the shell prompt
 GAP_TIMEOUT = 60        # one test's end to the next one's start (or the end)
@@ -261,13 +267,18 @@ def discover_tests():
 
 
 class Config:
-    def __init__(self, cpus, tick, only=None, failalloc=None, chaos=None):
+    def __init__(self, cpus, tick, only=None, failalloc=None, chaos=None,
+                 brigade=False):
         self.cpus, self.tick = cpus, tick
         self.name = "cpus%d-tick%d" % (cpus, tick)
         self.only = only  # run just these guest tests (None: all asked for)
         # Boot options of the kernel's test tools (kernel/inject.h).
         self.failalloc, self.chaos = failalloc, chaos
+        self.brigade = brigade  # TLB shootdown by bucket brigade (vm.h)
         self.args = "test"
+        if brigade:
+            self.name += "-brigade"
+            self.args += " shootdown=brigade"
         if failalloc:
             self.name += "-failalloc" + failalloc.replace(",", "s")
             self.args += " failalloc=" + failalloc
@@ -286,6 +297,8 @@ class Config:
             cmd += " --failalloc " + self.failalloc
         if self.chaos:
             cmd += " --chaos " + self.chaos
+        if self.brigade:
+            cmd += " --brigade"
         return cmd + (" --only " + only if only else "")
 
 
@@ -726,6 +739,9 @@ def main():
                     "integrity counts, not the tests' own checks")
     ap.add_argument("--chaos", metavar="SEED[,PERMILLE]",
                     help="boot with schedule chaos (seeded random yields)")
+    ap.add_argument("--brigade", action="store_true",
+                    help="boot with shootdown=brigade (TLB shootdown by "
+                    "bucket brigade instead of SBI remote fences)")
     ap.add_argument("--lockorder-only", action="store_true",
                     help="only check that a lock-order violation panics")
     ap.add_argument("--list", action="store_true",
@@ -735,9 +751,9 @@ def main():
     cpus = parse_list(a.cpus, int) or list(ALL_CPUS)
     ticks = parse_list(a.tick, int) or list(ALL_TICKS)
     configs = [Config(c, t) for t in ticks for c in cpus]
-    if a.failalloc or a.chaos:
-        configs = [Config(c.cpus, c.tick, None, a.failalloc, a.chaos)
-                   for c in configs]
+    if a.failalloc or a.chaos or a.brigade:
+        configs = [Config(c.cpus, c.tick, None, a.failalloc, a.chaos,
+                          a.brigade) for c in configs]
     elif not a.tick:
         configs += [Config(c, FAST_TICK, FAST_TICK_TESTS)
                     for c in (parse_list(a.cpus, int) or FAST_TICK_CPUS)]
@@ -746,6 +762,8 @@ def main():
             configs.append(Config(c, t, None, failalloc=spec))
             c, t, spec = CHAOS_RUN
             configs.append(Config(c, t, "thread-suites", chaos=spec))
+            for c, t in BRIGADE_RUNS:
+                configs.append(Config(c, t, "brigade-suites", brigade=True))
     if a.config:
         wanted = parse_list(a.config)
         names = {c.name for c in configs}
@@ -772,6 +790,8 @@ def main():
     for c in configs:
         if c.only == "thread-suites":
             c.only = tuple(t for t in all_tests if THREAD_SUITE_RE.match(t))
+        elif c.only == "brigade-suites":
+            c.only = tuple(t for t in all_tests if BRIGADE_SUITE_RE.match(t))
     if a.list:
         for c in configs:
             print(c.name)
@@ -780,7 +800,7 @@ def main():
         return 0
 
     narrowed = bool(a.cpus or a.tick or a.config or a.only or a.failalloc
-                    or a.chaos)
+                    or a.chaos or a.brigade)
     run_host = a.host if a.host is not None else not narrowed
     run_lockorder = not narrowed or a.lockorder_only
     if a.host_only:

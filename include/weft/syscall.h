@@ -43,4 +43,6 @@
 #define SYS_futex_wait_until 40
 // file system (issue 11)
 #define SYS_rename 41
-#define SYS_MAX 42
+// grace periods
+#define SYS_brigade 42    // one bucket-brigade trip through the harts
+#define SYS_MAX 43
