@@ -149,7 +149,24 @@ static int shootdown_by_brigade(void) {
   return 0;
 }
 
-static int spin_stop, spin_started[3], spin_done[3];
+static int spin_stop, spin_started[3], spin_done[3], spin_tid[3];
+static struct procinfo records[NPROC + NTHR];
+
+// Waits (at most 100 ms) until the first n spinners are all running, which,
+// as this thread runs too, means on other harts. 1 if they are.
+static int spinners_running(int n) {
+  unsigned long t0 = rdtime();
+  do {
+    int k = procinfo(records, NPROC + NTHR), running = 0;
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < n; j++)
+        running += records[i].tid == spin_tid[j] && records[i].state == PI_RUNNING;
+    if (running == n)
+      return 1;
+    yield(-1);
+  } while (rdtime() - t0 < 100000 * TICKS_PER_US);
+  return 0;
+}
 static void spin_body(void *arg) {
   long i = (long)arg;
   STORE_INT(&spin_started[i], 1);
@@ -162,8 +179,10 @@ static void spin_body(void *arg) {
 // threads of the process running: the others spin on other harts, in user
 // mode, so the shrink must reach their harts: an SBI remote fence
 // (shootdown=ipi), or a trip through their schedulers (shootdown=brigade),
-// which a busy hart takes at its next tick. Only the sbrk(-n) is timed;
-// cases with more threads than harts are left out.
+// which a busy hart takes at its next tick. Only the sbrk(-n) is timed,
+// and only once every spinner runs (a trip moves spinners about: a busy
+// hart's spinner waits in its queue while the traveller runs there, and an
+// idle hart may take it). Cases with more threads than harts are left out.
 static void bench_shrink(void) {
   enum { PAGES = 16 };
   int harts = count_harts();
@@ -176,7 +195,7 @@ static void bench_shrink(void) {
     spin_stop = 0;
     for (int i = 0; i < threads - 1; i++) {
       spin_started[i] = spin_done[i] = 0;
-      if (tspawn(stacks[i] + PGSIZE, spin_body, (void *)(long)i) < 0) {
+      if ((spin_tid[i] = tspawn(stacks[i] + PGSIZE, spin_body, (void *)(long)i)) < 0) {
         printf("bench: tspawn failed\n");
         exit(1);
       }
@@ -185,7 +204,9 @@ static void bench_shrink(void) {
       while (!__atomic_load_n(&spin_started[i], __ATOMIC_SEQ_CST))
         yield(-1);
     unsigned long total = 0;
+    int apart = 0;  // shrinks made with every spinner on another hart
     for (int k = 0; k < n; k++) {
+      apart += spinners_running(threads - 1);
       char *p = sbrk(PAGES * PGSIZE);
       if (p == (char *)-1) {
         printf("bench: sbrk failed\n");
@@ -204,6 +225,8 @@ static void bench_shrink(void) {
     char name[48] = "sbrk shrink ", digit[2] = {(char)('0' + threads), 0};
     strcat(strcat(strcat(strcat(name, mode), ", "), digit), threads == 1 ? " thread" : " threads");
     report_op(name, total, n);
+    if (apart < n)
+      printf("  (%d of the %d began with a spinner off its own hart)\n", n - apart, n);
   }
   yield(-1);  // let the spinners leave their harts before their stacks go
   for (int i = 0; i < 3; i++)
