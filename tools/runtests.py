@@ -767,14 +767,16 @@ def main():
     if a.config:
         wanted = parse_list(a.config)
         names = {c.name for c in configs}
-        bad = [w for w in wanted if not re.match(r"^cpus\d+-tick\d+$", w)]
+        name_re = r"^cpus(\d+)-tick(\d+)(-brigade)?$"
+        bad = [w for w in wanted if not re.match(name_re, w)]
         if bad:
-            ap.error("bad --config %s (want e.g. cpus2-tick1000)" % bad[0])
+            ap.error("bad --config %s (want e.g. cpus2-tick1000 or "
+                     "cpus4-tick1000-brigade)" % bad[0])
         configs = [c for c in configs if c.name in wanted]
         for w in wanted:
             if w not in names and not (a.cpus or a.tick):
-                c, t = re.match(r"^cpus(\d+)-tick(\d+)$", w).groups()
-                configs.append(Config(int(c), int(t)))
+                c, t, brigade = re.match(name_re, w).groups()
+                configs.append(Config(int(c), int(t), brigade=bool(brigade)))
     # CPUS=1 guests first: two of them can share the two host cores.
     configs.sort(key=lambda c: (c.cpus, c.tick))
 

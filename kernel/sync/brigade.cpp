@@ -1,3 +1,4 @@
+// The bucket brigade's trip: brigade.h says what it guarantees and why.
 #include "sync/brigade.h"
 
 #include "lib/kprintf.h"
