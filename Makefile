@@ -2,6 +2,7 @@
 #   make qemu          boot to the shell (CPUS=N harts, default 2)
 #   make test          build everything and run every test layer
 #   make run CMD='..'  boot, type CMD into the shell, power off with its status
+#                      (ARGS='shootdown=brigade' adds kernel boot arguments)
 #   make fuzz          the system-call fuzzer (SECONDS=60 SEED=1 CPUS=2)
 #   make soak          the continuous-operation mix (MINUTES=10 CPUS=2)
 #   make crashtest     kill the machine KILLS times mid-workload, fsck each time
@@ -130,7 +131,7 @@ qemu-gdb: all
 # CMD goes through the environment so that quotes in it survive.
 run: export WEFT_CMD = $(CMD)
 run: all
-	python3 tools/run.py --cpus $(CPUS) --tick $(TICK) -- "$$WEFT_CMD"
+	python3 tools/run.py --cpus $(CPUS) --tick $(TICK) --args "$(ARGS)" -- "$$WEFT_CMD"
 
 test: all
 	python3 tools/runtests.py

@@ -31,7 +31,9 @@ void kprintf_use_uart();
 namespace {
 // "tick=N" sets the timer frequency, "test" turns on test mode,
 // "lockorder-panic" makes the self tests end with a deliberate lock-order
-// violation, "icount" shares the harts fairly under QEMU's -icount.
+// violation, "icount" shares the harts fairly under QEMU's -icount,
+// "shootdown=brigade" (or "=ipi", the default) picks how a TLB shootdown
+// reaches the other harts (vm.h).
 void parse_bootargs(const char* s) {
   while (*s) {
     while (*s == ' ') s++;
@@ -41,6 +43,9 @@ void parse_bootargs(const char* s) {
     if (len == 4 && strncmp(word, "test", 4) == 0) g_test_mode = true;
     if (len == 15 && strncmp(word, "lockorder-panic", 15) == 0) g_test_lock_order_panic = true;
     if (len == 6 && strncmp(word, "icount", 6) == 0) g_icount_mode = true;
+    if (len == 17 && strncmp(word, "shootdown=brigade", 17) == 0)
+      g_shootdown = Shootdown::Brigade;
+    if (len == 13 && strncmp(word, "shootdown=ipi", 13) == 0) g_shootdown = Shootdown::Ipi;
     if (len > 5 && strncmp(word, "tick=", 5) == 0) {
       u64 hz = 0;
       for (const char* d = word + 5; d < s && *d >= '0' && *d <= '9'; d++)
@@ -80,6 +85,9 @@ void hart_setup() {
   kprintf("weft: hart %lu booting, %lu MiB free, tick %lu Hz%s\n", hartid,
           free_page_count() * PGSIZE >> 20, TIMEBASE_HZ / g_tick_interval,
           g_test_mode ? ", test mode" : "");
+  kprintf("weft: TLB shootdown by %s\n", g_shootdown == Shootdown::Brigade
+                                              ? "bucket brigade (shootdown=brigade)"
+                                              : "SBI remote fence (shootdown=ipi)");
   plic_init();
   hart_setup();
   binit();

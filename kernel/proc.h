@@ -87,6 +87,9 @@ struct Thread {
   ListNode runq_node;   // guarded by the run-queue lock of the hart in rq
   // Whose run queue holds it, or nullptr; written under that queue's lock.
   std::atomic<Cpu*> rq{nullptr};
+  // guarded by lock: the hart it must run on, or nullptr. Set by hop_to()
+  // (a bucket brigade's trip, sync/brigade.h), cleared by unpin().
+  Cpu* pin = nullptr;
   u64 queued_at = 0;    // time CSR value when queued: set before it joins, read under the lock
   ListNode proc_node;   // guarded by proc->lock: Process::threads
   ListNode id_node;     // guarded by the id lock: the tid table, free slots
@@ -159,6 +162,10 @@ struct Cpu {
   Spinlock runq_lock{"runq", LockRank::Runq};
   IntrusiveList<Thread, &Thread::runq_node> runq;  // guarded by runq_lock
   std::atomic<int> queued{0};  // runq's length, read without the lock
+  // Threads that must run here (Thread::pin): only this hart takes them,
+  // before runq; never stolen or balanced away.
+  IntrusiveList<Thread, &Thread::runq_node> pinned;  // guarded by runq_lock
+  std::atomic<int> npinned{0};  // pinned's length, read without the lock
   // Owned by this hart, with interrupts off:
   bool nudge_armed = false;    // the timer fires early to share the queue
   u64 nudge_at = 0;            // when, if nudge_armed
@@ -203,6 +210,10 @@ void wake_idle_hart();         // IPI some idle hart if there is one
 bool nudge();
 void balance_tick();
 int yield_to(int tid);         // directed yield; -ESRCH if no such thread here
+// Move the calling thread to hart c (it returns running there) and keep it
+// there until unpin(). Caller holds no spin lock. sync/brigade.h uses it.
+void hop_to(Cpu* c);
+void unpin();
 
 // For QEMU's -icount mode ("icount" on the command line, docs/design.md,
 // Harts under -icount). QEMU 7.2 then runs all harts on one host thread,

@@ -19,6 +19,11 @@
 // until its registers are saved. A thread picked up again on another hart
 // releases the lock from there. Run-queue locks are never nested: a steal
 // holds only the victim's.
+//
+// A thread on a bucket brigade's trip (sync/brigade.h) is pinned to one
+// hart: it waits in that hart's `pinned` queue, which only that hart takes
+// from, and first, so no steal, balance or yield(tid) moves it, and the trip
+// (a few instructions per hart) goes on as soon as the hart reschedules.
 #include "arch/riscv64/sbi.h"
 #include "kalloc.h"
 #include "lib/kprintf.h"
@@ -40,8 +45,14 @@ constexpr u64 kNudge = 5000;
 
 std::atomic<int> g_idle_harts{0};  // harts in idle(); a hint
 
+void enqueue_pinned(Thread* t);
+
 void enqueue(Cpu* c, Thread* t, bool front) {
   t->queued_at = read_time();
+  if (t->pin) {  // whoever made it runnable, it runs only there
+    enqueue_pinned(t);
+    return;
+  }
   SpinGuard g(c->runq_lock);
   if (front)
     c->runq.push_front(t);
@@ -58,6 +69,30 @@ Thread* take_from(Cpu* c) {
   if (t) {
     t->rq = nullptr;
     c->queued.fetch_sub(1);
+  }
+  return t;
+}
+
+// Into its hart's pinned queue; an idle hart gets an IPI, as for any
+// thread made runnable there (a busy one takes it at its next tick).
+void enqueue_pinned(Thread* t) {
+  Cpu* c = t->pin;
+  {
+    SpinGuard g(c->runq_lock);
+    c->pinned.push_back(t);
+    t->rq = c;
+    c->npinned.fetch_add(1);
+  }
+  if (c->idle.load() && c->idle.exchange(0) == 1) sbi_send_ipi(1ull << c->hartid);
+}
+
+Thread* take_pinned(Cpu* c) {
+  if (c->npinned.load() == 0) return nullptr;
+  SpinGuard g(c->runq_lock);
+  Thread* t = c->pinned.pop_front();
+  if (t) {
+    t->rq = nullptr;
+    c->npinned.fetch_sub(1);
   }
   return t;
 }
@@ -88,7 +123,7 @@ void idle(Cpu* c) {
   vm_switch_to(nullptr);
   c->idle.store(1);
   g_idle_harts.fetch_add(1);
-  if (!any_queued()) asm volatile("wfi");
+  if (!any_queued() && c->npinned.load() == 0) asm volatile("wfi");
   g_idle_harts.fetch_sub(1);
   c->idle.store(0);
   intr_on();  // take the interrupt that woke us
@@ -193,7 +228,8 @@ void scheduler() {
   Cpu* c = mycpu();
   intr_off();
   for (;;) {
-    Thread* t = take_from(c);
+    Thread* t = take_pinned(c);
+    if (!t) t = take_from(c);
     if (!t) t = steal(c, 1);
     if (!t) {
       idle(c);
@@ -238,7 +274,7 @@ void sched() {
 void yield() {
   // Nobody else waits for this hart: keep running, no switch.
   bool on = intr_save_off();
-  bool alone = mycpu()->queued.load() == 0;
+  bool alone = mycpu()->queued.load() == 0 && mycpu()->npinned.load() == 0;
   intr_restore(on);
   if (alone) return;
   Thread* t = current();
@@ -263,9 +299,9 @@ int yield_to(int tid) {
     if (!t || t->proc != me->proc) return -ESRCH;
     SpinGuard g(t->lock);
     // Runnable but in no queue: a scheduler popped it and is about to run
-    // it; leave it alone.
+    // it; leave it alone. A pinned one stays where its trip put it.
     Cpu* q = t->rq.load();
-    if (t->state == ThreadState::Runnable && q) {
+    if (t->state == ThreadState::Runnable && q && !t->pin) {
       bool moved = false;
       {
         SpinGuard rq(q->runq_lock);
@@ -281,4 +317,23 @@ int yield_to(int tid) {
   }
   yield();
   return 0;
+}
+
+// The thread joins c's pinned queue while it still runs here; c's scheduler
+// may pop it at once, and then waits for t->lock until this hart has
+// switched away (as a steal does).
+void hop_to(Cpu* c) {
+  Thread* t = current();
+  t->lock.acquire();
+  t->pin = c;
+  t->state = ThreadState::Runnable;
+  enqueue(c, t, false);
+  sched();
+  t->lock.release();
+}
+
+void unpin() {
+  Thread* t = current();
+  SpinGuard g(t->lock);
+  t->pin = nullptr;
 }

@@ -60,6 +60,7 @@ namespace {
     case SYS_futex_wait_until: return sys_futex_wait_until();
     case SYS_rename: return sys_rename();
     case SYS_trace: return sys_trace();
+    case SYS_brigade: return sys_brigade();
     default: return syserr(Error::NoSys);  // an ordinary error
   }
 }

@@ -10,6 +10,9 @@
 #include "lib/string.h"
 #include "memlayout.h"
 #include "proc.h"
+#include "sync/brigade.h"
+
+Shootdown g_shootdown = Shootdown::Ipi;
 
 namespace {
 // The kernel half is two 1 GiB leaf entries of the root table: RAM at its
@@ -67,6 +70,14 @@ void free_user_half(const u64 (&top)[USER_ROOT_ENTRIES]) {
 }
 
 constexpr u64 kUserData = PTE_R | PTE_W | PTE_U | PTE_V | PTE_A | PTE_D;
+
+// A trip of travel(): the space to flush and the log of the harts visited.
+struct Trip {
+  AddressSpace* as;
+  int* stops;
+  int max, n;
+};
+const std::atomic<u64> g_every_hart{~0ull};  // a route through every hart
 }  // namespace
 
 void vm_init() {
@@ -121,10 +132,16 @@ void AddressSpace::get() { refs_.fetch_add(1); }
 void AddressSpace::put() {
   if (refs_.fetch_sub(1) != 1) return;
   if (!holding_no_spinlock()) panic("AddressSpace::put with a spin lock held");
-  // Last reference: no thread runs here any more, though a hart's satp may
-  // still point at the root until its scheduler switches. Detach the user
-  // half from the root (a few entries), flush any hart still on this table,
-  // then free the detached pages with interrupts on.
+  // Last reference: no thread runs here any more, so no user access can go
+  // through a stale translation, and every hart that ran the space flushes
+  // this ASID before it runs the slot's next space (a new generation). What
+  // is left is the hardware of the harts whose satp still points at the
+  // root: each leaves it lazily, at its next switch, and may meanwhile hold
+  // cached walks into the tables we are about to free. So detach the user
+  // half from the root (a few entries), flush those harts (they are in
+  // their schedulers, between two threads: a brigade's trip to them is
+  // short, and usually there are none), then free the detached pages with
+  // interrupts on.
   u64 top[USER_ROOT_ENTRIES];
   {
     SpinGuard g(lock_);
@@ -212,8 +229,15 @@ void AddressSpace::shootdown() {
   // A hart that switches to this space later sees the new generation and
   // flushes; the harts running it now are flushed here. The order (bump,
   // then read the mask) pairs with vm_switch_to's (set bit, then read the
-  // generation), so no hart slips between the two.
+  // generation), so no hart slips between the two. The brigade reads the
+  // mask again before each hop: a hart that left the space meanwhile will
+  // flush if it comes back (its generation is old), so it is skipped. At
+  // boot (the self tests) there is no thread to travel, nor another hart.
   generation_.fetch_add(1);
+  if (g_shootdown == Shootdown::Brigade && current()) {
+    travel(false, nullptr, 0);
+    return;
+  }
   u64 asid = slot_ + 1;
   push_off();
   Cpu* c = mycpu();
@@ -223,6 +247,27 @@ void AddressSpace::shootdown() {
   pop_off();
   u64 others = active_harts_.load() & ~me;
   if (others) sbi_remote_sfence_vma_asid(others, 0, 0, asid);
+}
+
+int AddressSpace::travel(bool every_hart, int* stops, int max) {
+  Trip trip{this, stops, max, 0};
+  brigade(every_hart ? g_every_hart : active_harts_, flush_stop, &trip);
+  return trip.n;
+}
+
+// On each hart of the trip, interrupts off. The flush is needed even when
+// the hart already ran this space: vm_switch_to flushes only on a change of
+// space with an old generation. The generation is read before the flush,
+// so a bump after it still makes the hart flush again.
+void AddressSpace::flush_stop(void* arg) {
+  Trip* trip = static_cast<Trip*>(arg);
+  AddressSpace* as = trip->as;
+  Cpu* c = mycpu();
+  u32 gen = as->generation_.load();
+  sfence_vma_asid(as->slot_ + 1);
+  c->asid_gen[as->slot_] = gen;
+  if (trip->n < trip->max) trip->stops[trip->n] = c->hartid;
+  trip->n++;
 }
 
 void vm_switch_to(AddressSpace* as) {

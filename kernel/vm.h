@@ -20,6 +20,12 @@
 // any other takes a copy. Breaking runs under map_lock_, so it never
 // overlaps a fork of the same space, and flushes every hart that runs the
 // space before returning, so no thread keeps reading the old page.
+//
+// "Every hart has flushed" (shootdown()) comes in two designs, chosen at
+// boot: an SBI remote fence to the harts that run the space (the default),
+// or a bucket brigade ("shootdown=brigade", sync/brigade.h): the thread
+// that unmapped travels through those harts' schedulers, flushing on each.
+// docs/design.md, TLB shootdown, compares them.
 #pragma once
 
 #include <atomic>
@@ -69,6 +75,13 @@ class AddressSpace {
   u64 satp() const;
   u32 id() const { return slot_; }  // unique among live spaces
 
+  // A bucket brigade's trip for this space: its translations are flushed on
+  // every hart (every_hart) or on the harts that run it, and the thread
+  // comes home. The ids of the harts where the thread ran (home, each stop,
+  // home) go to stops[0..max); returns how many there were. Caller holds no
+  // spin lock. The shootdown's trip, and the `brigade` system call's.
+  int travel(bool every_hart, int* stops, int max);
+
   Spinlock lock_{"as-pages", LockRank::AsPages};  // page-table entries, sz_
 
  private:
@@ -87,6 +100,7 @@ class AddressSpace {
   Result<void> install_batch(u64 va, const u64* ptes, int n);
   void unmap_and_free(u64 from, u64 to);  // caller holds map_lock_
   void shootdown();                       // flush stale translations everywhere
+  static void flush_stop(void* trip);     // travel()'s step on each hart
 
   SleepLock map_lock_{"as-map", LockRank::AsMap};
   u64* root_ = nullptr;     // the slot's root table, allocated at boot
@@ -100,6 +114,9 @@ class AddressSpace {
   // is not reused while any hart still points at it.
   std::atomic<u64> active_harts_{0};
 };
+
+enum class Shootdown { Ipi, Brigade };
+extern Shootdown g_shootdown;  // set at boot ("shootdown=brigade"), then constant
 
 void vm_init();                       // build the kernel table, paging on
 void vm_init_hart();                  // this hart: kernel table

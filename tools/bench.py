@@ -14,6 +14,10 @@ only on CPUS=1. Without it the
 figures are wall time and move with the host's load; compare columns of one
 run, not runs of different days.
 
+Each hart count is booted a second time with `shootdown=brigade` to run
+`bench shrink` alone: its "sbrk shrink brigade" rows stand beside the
+"sbrk shrink ipi" rows of the first boot (docs/design.md, TLB shootdown).
+
 With --rounds N (make bench ROUNDS=N) every hart count is booted N times,
 the counts taking turns, and each figure is the median of its N: a noisy
 host then moves the table less.
@@ -35,6 +39,7 @@ ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
 OP_RE = re.compile(r"^(\S.*?)\s+(\d+) ns/op")
 RATE_RE = re.compile(r"^(\S.*?)\s+(\d+\.\d+) MiB/s")
 # bench-sync's table: | harts | threads | lock | uncontended ns | ops/ms | ...
+SHRINK_RE = re.compile(r"^sbrk shrink (ipi|brigade), (\d) thread")
 SYNC_RE = re.compile(r"^\|\s*\d+\s*\|\s*(\d+)\s*\|\s*(\S.*?)\s*\|\s*(\d+)\s*\|"
                      r"\s*(\d+)\s*\|")
 
@@ -43,11 +48,13 @@ def at_prompt(out):
     return out.endswith(b"$ ")
 
 
-def run_guest(cpus, icount, timeout, log):
-    """Boots, runs both programs; returns [(operation, value, unit)]."""
+def run_guest(cpus, icount, timeout, log, brigade=False):
+    """Boots, runs both programs (only `bench shrink` with brigade, in a
+    boot with shootdown=brigade); returns [(operation, value, unit)]."""
     # "icount" tells the kernel to share the harts' turns (docs/design.md,
     # Harts under -icount): QEMU 7.2 alone can starve all but one hart.
-    cmd = (qemu_cmd(cpus, 100, "icount") + ICOUNT) if icount else qemu_cmd(cpus, 100)
+    args = ("icount " if icount else "") + ("shootdown=brigade" if brigade else "")
+    cmd = qemu_cmd(cpus, 100, args.strip()) + (ICOUNT if icount else [])
     g = Guest(cmd, log=log)
     rows = []
     try:
@@ -58,6 +65,8 @@ def run_guest(cpus, icount, timeout, log):
         # would measure that rotation, not the locks: bench-sync's
         # figures there come from CPUS=1 only.
         progs = ["bench"] + ([] if icount and cpus > 1 else ["bench-sync -q"])
+        if brigade:
+            progs = ["bench shrink"]
         for prog in progs:
             g.out = b""
             g.type(prog + "\n")
@@ -149,12 +158,22 @@ def main():
             print(f"bench: CPUS={c}{' (icount)' if a.icount else ''}"
                   f"{f' round {r + 1}' if a.rounds > 1 else ''} ...",
                   flush=True)
-            with open(os.path.join(a.out, f"{name}-cpus{c}.log"), "wb") as log:
-                for op, v, unit in run_guest(c, a.icount, a.timeout, log):
-                    samples.setdefault((c, op), []).append(v)
-                    if (op, unit) not in ops:
-                        ops.append((op, unit))
+            for brigade in (False, True):
+                logname = f"{name}-cpus{c}{'-brigade' if brigade else ''}.log"
+                with open(os.path.join(a.out, logname), "wb") as log:
+                    for op, v, unit in run_guest(c, a.icount, a.timeout, log,
+                                                 brigade):
+                        samples.setdefault((c, op), []).append(v)
+                        if (op, unit) not in ops:
+                            ops.append((op, unit))
     table = {k: statistics.median_low(v) for k, v in samples.items()}
+    # The shrink rows of both designs side by side, by thread count.
+    shrink = [o for o in ops if SHRINK_RE.match(o[0])]
+    if shrink:
+        at = ops.index(shrink[0])
+        rest = [o for o in ops if o not in shrink]
+        key = lambda o: (SHRINK_RE.match(o[0])[2], SHRINK_RE.match(o[0])[1])
+        ops = rest[:at] + sorted(shrink, key=key) + rest[at:]
 
     with open(os.path.join(a.out, name + ".csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -182,6 +201,15 @@ def main():
                 ratios.append(f"{b / v:.2f}x" if v else "-")
         label = op + (f" ({unit_word})" if unit == "ns" else "")
         print(f"| {label} | " + " | ".join(cells + ratios) + " |")
+    for c in cpus_list:
+        for k in ("1 thread", "2 threads", "4 threads"):
+            ipi = table.get((c, f"sbrk shrink ipi, {k}"))
+            bri = table.get((c, f"sbrk shrink brigade, {k}"))
+            if ipi and bri:
+                print(f"{'' if k != '1 thread' else chr(10)}CPUS={c}, {k}: "
+                      f"a 16-page shrink by brigade costs {bri / ipi:.2f}x "
+                      f"what it costs by IPI ({fmt(bri, 'ns')} against "
+                      f"{fmt(ipi, 'ns')} {unit_word})")
     one, two = "compute, 1 thread", "compute, 2 threads"
     for c in cpus_list:
         if table.get((c, one)) and table.get((c, two)):

@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tick", type=int, default=100)
+    ap.add_argument("--args", default="",
+                    help="more kernel boot arguments, e.g. shootdown=brigade")
     ap.add_argument("--procs", type=int, default=None,
                     help="worker processes (fuzzer default 4)")
     ap.add_argument("--threads", type=int, default=None,
@@ -47,6 +49,8 @@ def main():
 
     rerun = "python3 tools/fuzz.py --seconds %d --cpus %d --seed %d --tick %d" % (
         a.seconds, a.cpus, a.seed, a.tick)
+    if a.args:
+        rerun += " --args '%s'" % a.args
     command = "fuzz %d %d" % (a.seconds, a.seed)
     if a.procs is not None or a.threads is not None:
         command += " %d" % (a.procs if a.procs is not None else 4)
@@ -64,7 +68,7 @@ def main():
         a.seed, a.cpus, "" if a.tick == 100 else "-tick%d" % a.tick))
 
     with open(logpath, "wb") as log:
-        cmd = qemu_cmd(a.cpus, a.tick)
+        cmd = qemu_cmd(a.cpus, a.tick, a.args)
         log.write(("==== %s\n==== then typed: %s\n" % (" ".join(cmd), command))
                   .encode())
         log.flush()

@@ -18,10 +18,12 @@ def main():
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--tick", type=int, default=100)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--args", default="",
+                    help="more kernel boot arguments, e.g. shootdown=brigade")
     ap.add_argument("cmd")
     a = ap.parse_args()
 
-    g = Guest(qemu_cmd(a.cpus, a.tick), echo=sys.stdout)
+    g = Guest(qemu_cmd(a.cpus, a.tick, a.args), echo=sys.stdout)
     try:
         if not g.wait_for(at_prompt, 30):
             print("\nrun: no shell prompt within 30 s", file=sys.stderr)

@@ -71,6 +71,12 @@ FAILALLOC_RUN = (2, 1000, "50,1")
 CHAOS_RUN = (4, 1000, "1")
 THREAD_SUITE_RE = re.compile(r"^t_(thr|lib|clone)_|^t_(waitrace|futexkill|"
                              r"isolate|forklock)$")
+# The second TLB-shootdown design (shootdown=brigade, kernel/sync/brigade.h):
+# the thread suites and the tests that shrink, share or tear down memory
+# while other threads run, on 2 and 4 harts.
+BRIGADE_RUNS = ((2, 1000), (4, 1000))
+BRIGADE_SUITE_RE = re.compile(THREAD_SUITE_RE.pattern +
+                              r"|^t_(brigade|cow|sbrk|mem|kill|exec)$")
 DEFAULT_TIMEOUT = 120   # seconds per guest test
 BOOT_TIMEOUT = 60       # QEMU start to the shell prompt
 GAP_TIMEOUT = 60        # one test's end to the next one's start (or the end)
@@ -261,13 +267,18 @@ def discover_tests():
 
 
 class Config:
-    def __init__(self, cpus, tick, only=None, failalloc=None, chaos=None):
+    def __init__(self, cpus, tick, only=None, failalloc=None, chaos=None,
+                 brigade=False):
         self.cpus, self.tick = cpus, tick
         self.name = "cpus%d-tick%d" % (cpus, tick)
         self.only = only  # run just these guest tests (None: all asked for)
         # Boot options of the kernel's test tools (kernel/inject.h).
         self.failalloc, self.chaos = failalloc, chaos
+        self.brigade = brigade  # TLB shootdown by bucket brigade (vm.h)
         self.args = "test"
+        if brigade:
+            self.name += "-brigade"
+            self.args += " shootdown=brigade"
         if failalloc:
             self.name += "-failalloc" + failalloc.replace(",", "s")
             self.args += " failalloc=" + failalloc
@@ -286,6 +297,8 @@ class Config:
             cmd += " --failalloc " + self.failalloc
         if self.chaos:
             cmd += " --chaos " + self.chaos
+        if self.brigade:
+            cmd += " --brigade"
         return cmd + (" --only " + only if only else "")
 
 
@@ -728,6 +741,9 @@ def main():
                     "integrity counts, not the tests' own checks")
     ap.add_argument("--chaos", metavar="SEED[,PERMILLE]",
                     help="boot with schedule chaos (seeded random yields)")
+    ap.add_argument("--brigade", action="store_true",
+                    help="boot with shootdown=brigade (TLB shootdown by "
+                    "bucket brigade instead of SBI remote fences)")
     ap.add_argument("--lockorder-only", action="store_true",
                     help="only check that a lock-order violation panics")
     ap.add_argument("--list", action="store_true",
@@ -737,9 +753,9 @@ def main():
     cpus = parse_list(a.cpus, int) or list(ALL_CPUS)
     ticks = parse_list(a.tick, int) or list(ALL_TICKS)
     configs = [Config(c, t) for t in ticks for c in cpus]
-    if a.failalloc or a.chaos:
-        configs = [Config(c.cpus, c.tick, None, a.failalloc, a.chaos)
-                   for c in configs]
+    if a.failalloc or a.chaos or a.brigade:
+        configs = [Config(c.cpus, c.tick, None, a.failalloc, a.chaos,
+                          a.brigade) for c in configs]
     elif not a.tick:
         configs += [Config(c, FAST_TICK, FAST_TICK_TESTS)
                     for c in (parse_list(a.cpus, int) or FAST_TICK_CPUS)]
@@ -748,17 +764,21 @@ def main():
             configs.append(Config(c, t, None, failalloc=spec))
             c, t, spec = CHAOS_RUN
             configs.append(Config(c, t, "thread-suites", chaos=spec))
+            for c, t in BRIGADE_RUNS:
+                configs.append(Config(c, t, "brigade-suites", brigade=True))
     if a.config:
         wanted = parse_list(a.config)
         names = {c.name for c in configs}
-        bad = [w for w in wanted if not re.match(r"^cpus\d+-tick\d+$", w)]
+        name_re = r"^cpus(\d+)-tick(\d+)(-brigade)?$"
+        bad = [w for w in wanted if not re.match(name_re, w)]
         if bad:
-            ap.error("bad --config %s (want e.g. cpus2-tick1000)" % bad[0])
+            ap.error("bad --config %s (want e.g. cpus2-tick1000 or "
+                     "cpus4-tick1000-brigade)" % bad[0])
         configs = [c for c in configs if c.name in wanted]
         for w in wanted:
             if w not in names and not (a.cpus or a.tick):
-                c, t = re.match(r"^cpus(\d+)-tick(\d+)$", w).groups()
-                configs.append(Config(int(c), int(t)))
+                c, t, brigade = re.match(name_re, w).groups()
+                configs.append(Config(int(c), int(t), brigade=bool(brigade)))
     # CPUS=1 guests first: two of them can share the two host cores.
     configs.sort(key=lambda c: (c.cpus, c.tick))
 
@@ -774,6 +794,8 @@ def main():
     for c in configs:
         if c.only == "thread-suites":
             c.only = tuple(t for t in all_tests if THREAD_SUITE_RE.match(t))
+        elif c.only == "brigade-suites":
+            c.only = tuple(t for t in all_tests if BRIGADE_SUITE_RE.match(t))
     if a.list:
         for c in configs:
             print(c.name)
@@ -782,7 +804,7 @@ def main():
         return 0
 
     narrowed = bool(a.cpus or a.tick or a.config or a.only or a.failalloc
-                    or a.chaos)
+                    or a.chaos or a.brigade)
     run_host = a.host if a.host is not None else not narrowed
     run_lockorder = not narrowed or a.lockorder_only
     if a.host_only:

@@ -84,7 +84,7 @@ def procdump(guest):
 
 
 def run(a, log):
-    cmd = qemu_cmd(a.cpus, a.tick, mem=a.mem)
+    cmd = qemu_cmd(a.cpus, a.tick, a.args, mem=a.mem)
     soak_cmd = ("soak -s %d" % a.seconds if a.seconds else
                 "soak %d" % a.minutes)
     if a.round:
@@ -164,6 +164,8 @@ def main():
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--tick", type=int, default=100)
     ap.add_argument("--mem", default="128M")
+    ap.add_argument("--args", default="",
+                    help="more kernel boot arguments, e.g. shootdown=brigade")
     ap.add_argument("--round", type=int, default=0,
                     help="seconds per round (soak -r; default the soak's 30)")
     ap.add_argument("--every", type=int, default=None,

@@ -48,4 +48,6 @@
 #define SYS_tspawn_args 43  // tspawn with up to MAXTHRARGS arguments in a0..a7
 // the kernel event trace (issue 12; weft/trace.h)
 #define SYS_trace 44
-#define SYS_MAX 45
+// grace periods
+#define SYS_brigade 45    // one bucket-brigade trip through the harts
+#define SYS_MAX 46

@@ -33,6 +33,7 @@ i64 sys_mkrun();
 i64 sys_futex_wait();
 i64 sys_futex_wake();
 i64 sys_futex_wait_until();
+i64 sys_brigade();
 // file family (syscalls/file.cpp)
 i64 sys_pipe();
 i64 sys_read();

@@ -6,6 +6,7 @@
 #include "syscall.h"
 #include "syscalls/syscalls.h"
 #include "uaccess.h"
+#include "vm.h"
 
 i64 sys_clone() { return clone(arg_raw(0), arg_raw(1), arg_raw(2)); }
 
@@ -68,3 +69,19 @@ i64 sys_futex_wait_until() {
 }
 
 i64 sys_futex_wake() { return sysret(futex_wake(arg_raw(0), arg_int(1))); }
+
+// brigade(stops, max, all): one bucket-brigade trip (sync/brigade.h) for
+// the caller's address space, through every hart (all != 0) or through the
+// harts that run the space, as a shootdown's trip goes. The ids of the
+// harts where the caller ran (home, each stop, home) are copied to stops.
+// The trip is made before the buffer is looked at: its cost is bounded
+// (a hop per hart), whatever the arguments.
+i64 sys_brigade() {
+  u64 buf = arg_raw(0);
+  int max = arg_int(1);
+  int stops[NCPU + 1];
+  int n = myproc()->as->travel(arg_int(2) != 0, stops, NCPU + 1);
+  if (n > max) return syserr(Error::Range);
+  CHECK_SYS(copy_out(buf, stops, static_cast<size_t>(n) * sizeof(int)));
+  return n;
+}

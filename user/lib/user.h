@@ -57,6 +57,10 @@ int freepages(void);
 int procinfo(struct procinfo *buf, int max);  // returns the record count
 int bootargs(char *buf, int n);               // returns the length
 int kstat(struct kstat *st);                  // resource counts; 0 or -1
+// One bucket-brigade trip through every hart (all != 0) or through those
+// that run this address space; the hart ids where the caller ran (home,
+// each stop, home again) go to stops. Returns their number.
+int brigade(int *stops, int max, int all);
 
 // Threads (docs/threads.md). OSTEP style: a clone is a new process sharing
 // the caller's address space; join reaps an exited clone.

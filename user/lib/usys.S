@@ -50,6 +50,7 @@ SYSCALL freepages, SYS_freepages
 SYSCALL procinfo, SYS_procinfo
 SYSCALL bootargs, SYS_bootargs
 SYSCALL kstat, SYS_kstat
+SYSCALL brigade, SYS_brigade
 SYSCALL clone, SYS_clone
 SYSCALL join, SYS_join
 SYSCALL gettid, SYS_gettid

@@ -5,6 +5,7 @@
 #include "user.h"
 
 #define TICKS_PER_US 10
+#define STORE_INT(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
 static char *self = "bench";
 
@@ -131,6 +132,107 @@ static void bench_thread(void) {
   free(stack);
 }
 
+// The harts: one bucket-brigade trip through all of them tells.
+static int count_harts(void) {
+  int stops[NCPU + 1];
+  int n = brigade(stops, NCPU + 1, 1);
+  return n <= 1 ? 1 : n - 1;
+}
+
+static int shootdown_by_brigade(void) {
+  char args[256];
+  if (bootargs(args, sizeof(args)) <= 0)
+    return 0;
+  for (char *s = args; *s; s++)
+    if (strncmp(s, "shootdown=brigade", 17) == 0)
+      return 1;
+  return 0;
+}
+
+static int spin_stop, spin_started[3], spin_done[3], spin_tid[3];
+static struct procinfo records[NPROC + NTHR];
+
+// Waits (at most 100 ms) until the first n spinners are all running, which,
+// as this thread runs too, means on other harts. 1 if they are.
+static int spinners_running(int n) {
+  unsigned long t0 = rdtime();
+  do {
+    int k = procinfo(records, NPROC + NTHR), running = 0;
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < n; j++)
+        running += records[i].tid == spin_tid[j] && records[i].state == PI_RUNNING;
+    if (running == n)
+      return 1;
+    yield(-1);
+  } while (rdtime() - t0 < 100000 * TICKS_PER_US);
+  return 0;
+}
+static void spin_body(void *arg) {
+  long i = (long)arg;
+  STORE_INT(&spin_started[i], 1);
+  while (!__atomic_load_n(&spin_stop, __ATOMIC_RELAXED)) {
+  }
+  texit(&spin_done[i], 1);
+}
+
+// sbrk shrink: what giving back 16 touched pages costs, with 1, 2 and 4
+// threads of the process running: the others spin on other harts, in user
+// mode, so the shrink must reach their harts: an SBI remote fence
+// (shootdown=ipi), or a trip through their schedulers (shootdown=brigade),
+// which a busy hart takes at its next tick. Only the sbrk(-n) is timed,
+// and only once every spinner runs (a trip moves spinners about: a busy
+// hart's spinner waits in its queue while the traveller runs there, and an
+// idle hart may take it). Cases with more threads than harts are left out.
+static void bench_shrink(void) {
+  enum { PAGES = 16 };
+  int harts = count_harts();
+  const char *mode = shootdown_by_brigade() ? "brigade" : "ipi";
+  char *stacks[3];
+  for (int i = 0; i < 3; i++)
+    stacks[i] = malloc(PGSIZE);
+  for (int threads = 1; threads <= 4 && threads <= harts; threads *= 2) {
+    int n = threads == 1 ? 200 : 50;
+    spin_stop = 0;
+    for (int i = 0; i < threads - 1; i++) {
+      spin_started[i] = spin_done[i] = 0;
+      if ((spin_tid[i] = tspawn(stacks[i] + PGSIZE, spin_body, (void *)(long)i)) < 0) {
+        printf("bench: tspawn failed\n");
+        exit(1);
+      }
+    }
+    for (int i = 0; i < threads - 1; i++)
+      while (!__atomic_load_n(&spin_started[i], __ATOMIC_SEQ_CST))
+        yield(-1);
+    unsigned long total = 0;
+    int apart = 0;  // shrinks made with every spinner on another hart
+    for (int k = 0; k < n; k++) {
+      apart += spinners_running(threads - 1);
+      char *p = sbrk(PAGES * PGSIZE);
+      if (p == (char *)-1) {
+        printf("bench: sbrk failed\n");
+        exit(1);
+      }
+      for (int i = 0; i < PAGES; i++)
+        p[i * PGSIZE] = 1;
+      unsigned long t0 = rdtime();
+      sbrk(-PAGES * PGSIZE);
+      total += rdtime() - t0;
+    }
+    STORE_INT(&spin_stop, 1);
+    for (int i = 0; i < threads - 1; i++)
+      while (spin_done[i] == 0)
+        futex_wait(&spin_done[i], 0);
+    char name[48] = "sbrk shrink ", digit[2] = {(char)('0' + threads), 0};
+    strcat(strcat(strcat(strcat(name, mode), ", "), digit), threads == 1 ? " thread" : " threads");
+    report_op(name, total, n);
+    if (apart < n)
+      printf("  (%d of the %d began with a spinner off its own hart)\n", n - apart, n);
+  }
+  yield(-1);  // let the spinners leave their harts before their stacks go
+  for (int i = 0; i < 3; i++)
+    free(stacks[i]);
+}
+
 static void clone_body(void *arg) {
   (void)arg;
   exit(0);
@@ -246,6 +348,12 @@ int main(int argc, char **argv) {
     bench_parallel();
     return 0;
   }
+  // `bench shrink`: only the TLB shootdown's cost (tools/bench.py runs it
+  // again in a boot with shootdown=brigade).
+  if (argc > 1 && strcmp(argv[1], "shrink") == 0) {
+    bench_shrink();
+    return 0;
+  }
   bench_getpid();
   bench_fork("fork+exit+wait", 200);
   bench_fork_heap();
@@ -254,6 +362,7 @@ int main(int argc, char **argv) {
   bench_exec();
   bench_pipe();
   bench_sbrk();
+  bench_shrink();
   bench_parallel();
   bench_file();
   return 0;

@@ -54,6 +54,7 @@ const struct op palette[] = {
     {"procinfo", SYS_procinfo, 10, {A_OUT, A_LEN}, F_BAD1, 0},
     {"bootargs", SYS_bootargs, 5, {A_OUT, A_LEN}, F_BAD1, 0},
     {"kstat", SYS_kstat, 10, {A_OUT}, F_BAD1, 0},
+    {"brigade", SYS_brigade, 5, {A_OUT, A_LEN, A_INT}, F_BAD1, 0},  // a trip through the harts
     {"unknown", -1, 25, {0}, 0, op_unknown},      // 0, 27-29, SYS_MAX, huge
     {"scribble", -1, 60, {0}, F_USER, op_scribble},  // rewrite the shared path
     {"touch", -1, 10, {0}, F_USER, op_touch},        // store into the arena
