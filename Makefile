@@ -162,7 +162,7 @@ orphantest: all
 # lane per hart) and trace.json (Perfetto, chrome://tracing); docs/timeline.md.
 trace: export WEFT_CMD = $(CMD)
 trace: all
-	python3 tools/timeline.py --cpus $(CPUS) --tick $(TICK) -- "$$WEFT_CMD"
+	python3 tools/timeline.py --cpus $(CPUS) --tick $(TICK) --args "$(ARGS)" -- "$$WEFT_CMD"
 
 # Per-operation costs side by side, written to build/bench/ (tools/bench.py).
 BENCH_CPUS ?= 1,2

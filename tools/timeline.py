@@ -209,8 +209,8 @@ def html_escape(s):
 ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
 
 
-def run_guest(cpus, tick, cmd, records, timeout, icount=False):
-    args = "trace" if records is None else f"trace={records}"
+def run_guest(cpus, tick, cmd, records, timeout, icount=False, extra=""):
+    args = ("trace" if records is None else f"trace={records}") + (" " + extra if extra else "")
     cmdline = qemu_cmd(cpus, tick, args=args + (" icount" if icount else ""))
     g = Guest(cmdline + (ICOUNT if icount else []))
     try:
@@ -232,6 +232,7 @@ def main():
     ap.add_argument("--tick", type=int, default=100)
     ap.add_argument("--records", type=int, default=None, help="records per hart")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--args", default="", help="more kernel boot arguments")
     ap.add_argument("--icount", action="store_true",
                     help="count instructions as time: the same trace every run")
     ap.add_argument("--out", default=os.path.join(BUILD, "trace"))
@@ -245,7 +246,7 @@ def main():
     else:
         if not a.cmd:
             ap.error("a command to run is needed")
-        text = run_guest(a.cpus, a.tick, a.cmd, a.records, a.timeout, a.icount)
+        text = run_guest(a.cpus, a.tick, a.cmd, a.records, a.timeout, a.icount, a.args)
         os.makedirs(a.out, exist_ok=True)
         with open(os.path.join(a.out, "trace.txt"), "w") as f:
             f.write(text)
