@@ -153,6 +153,9 @@ static void threads(void) {
   FAILS(join(&stack), ECHILD, "join with no clones");
   FAILS(join((void **)bad), EFAULT, "join with a bad pointer");
   FAILS(tspawn(0, 0, 0), EINVAL, "tspawn at address 0");
+  int stops[1];
+  FAILS(brigade(stops, 0, 1), ERANGE, "brigade with room for no stop");
+  FAILS(brigade((int *)bad, 64, 1), EFAULT, "brigade into a bad buffer");
   FAILS(tspawn_args(0, 0, 9, 0), EINVAL, "tspawn_args with 9 arguments");
   FAILS(tspawn_args(0, 0, 1, (const long *)bad), EFAULT,
         "tspawn_args from a bad array");
