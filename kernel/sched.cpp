@@ -139,11 +139,6 @@ void arm_nudge(Cpu* c, u64 when) {
 }
 }  // namespace
 
-// The queue is in the order threads joined it (but for yield(tid)'s
-// front), so the walk stops at the first thread that has not waited
-// kNudge yet, which sets the next early timer, or once there is a thread
-// for every other hart: at most NCPU steps with interrupts off, however
-// many threads a program makes runnable here.
 // Called where the timer is set after an interrupt: a nudge that nudge()
 // armed again from inside the interrupt must not be overwritten by the
 // tick (the trace showed a thread waiting a whole tick for an idle hart).
@@ -154,6 +149,11 @@ void set_hart_timer() {
   set_timer_at(when);
 }
 
+// The queue is in the order threads joined it (but for yield(tid)'s
+// front), so the walk stops at the first thread that has not waited
+// kNudge yet, which sets the next early timer, or once there is a thread
+// for every other hart: at most NCPU steps with interrupts off, however
+// many threads a program makes runnable here.
 bool nudge() {
   Cpu* c = mycpu();
   if (!c->nudge_armed) return false;
