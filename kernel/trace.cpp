@@ -52,8 +52,9 @@ u64 wanted_records(const char* s) {
     while (*w == ' ') w++;
     if (strncmp(w, "trace", 5) == 0 && (w[5] == ' ' || w[5] == 0)) return kDefaultRecords;
     if (strncmp(w, "trace=", 6) == 0) {
-      u64 n = 0;
-      for (const char* d = w + 6; *d >= '0' && *d <= '9'; d++) n = n * 10 + (*d - '0');
+      u64 n = 0;  // (kept below the most a ring holds, so it cannot wrap)
+      for (const char* d = w + 6; *d >= '0' && *d <= '9' && n < kMaxPages * kPerPage; d++)
+        n = n * 10 + (*d - '0');
       return n;
     }
     while (*w && *w != ' ') w++;
@@ -117,13 +118,19 @@ void trace_put(u8 type, u16 aux, i64 a, i64 b) {
 }
 
 u16 trace_name(const char* name) {
-  int n = g_nnames.load();
-  for (int i = 0; i < n; i++)
-    if (g_names[i].load() == name) return static_cast<u16>(i + 1);
-  int i = g_nnames.fetch_add(1);
-  if (i >= kMaxNames) return 0;  // (0: no name)
-  g_names[i].store(name);  // two harts may both add a name: two ids, one text
-  return static_cast<u16>(i + 1);
+  for (;;) {
+    int n = g_nnames.load();
+    for (int i = 0; i < n; i++)
+      if (g_names[i].load() == name) return static_cast<u16>(i + 1);
+    if (n == kMaxNames) return 0;  // (0: no name)
+    // Take slot n unless another hart took it meanwhile (then look again):
+    // the count never passes the table. Two harts may still both add one
+    // name (the second looked before the first stored it): two ids, one text.
+    if (g_nnames.compare_exchange_weak(n, n + 1)) {
+      g_names[n].store(name);
+      return static_cast<u16>(n + 1);
+    }
+  }
 }
 
 void trace_on_cpu(const Thread* t) {
@@ -160,8 +167,7 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
     case TRACE_INFO: {
       trace_info info = {};
       info.harts = g_ncpu;
-      int n = g_nnames.load();
-      info.names = n < kMaxNames ? n : kMaxNames;
+      info.names = g_nnames.load();
       info.capacity = capacity();
       for (int i = 0; i < g_ncpu; i++)
         info.recorded[i] = g_rings[i].head.load(std::memory_order_acquire) - g_rings[i].base;
@@ -186,8 +192,7 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
       return static_cast<i64>(n);
     }
     case TRACE_NAME: {
-      int n = g_nnames.load();
-      if (arg < 1 || arg > static_cast<u64>(n < kMaxNames ? n : kMaxNames)) return -EINVAL;
+      if (arg < 1 || arg > static_cast<u64>(g_nnames.load())) return -EINVAL;
       const char* name = g_names[arg - 1].load();
       if (!name) name = "?";  // being added right now
       u64 size = strlen(name) + 1;

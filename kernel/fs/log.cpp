@@ -188,10 +188,14 @@ void recover() {
     kprintf("fs: replaying %u logged blocks\n", g_log.n);
     install_from_log();
     virtio_blk_flush();  // installed before the header stops naming them
+    write_empty_head();
   } else {
     kprintf("fs: dropping a group of %u blocks that never committed\n", g_log.n);
+    // Flushed, so that a crash in the next commit cannot leave this header
+    // with log blocks that happen to complete it: the group stays dropped.
+    write_empty_head();
+    virtio_blk_flush();
   }
-  write_empty_head();
 }
 
 // Runs with committing set and no operation outstanding, so nobody else

@@ -20,12 +20,13 @@ void brigade(const std::atomic<u64>& route, void (*arrive)(void*), void* arg) {
   pop_off();
   // Until the first hop the thread may still be moved to another hart (a
   // preemption, a steal); that hart is then visited in its turn, if the
-  // route has it, like any other. g_ncpu only grows; a hart that arrives
-  // during the trip runs no thread yet, so it has nothing to flush.
-  int n = g_ncpu;
+  // route has it, like any other. Every slot is looked at, not just the
+  // first g_ncpu: harts count themselves in g_ncpu in the order they get
+  // there, not in slot order, so a later slot may run threads while an
+  // earlier one is still on its way. A slot not yet started has no hartid.
   bool travelled = false;
-  for (int i = 1; i < n; i++) {
-    Cpu* c = &g_cpus[(home->index + i) % n];
+  for (int i = 1; i < NCPU; i++) {
+    Cpu* c = &g_cpus[(home->index + i) % NCPU];
     if (c->hartid < 0 || !(route.load() & (1ull << c->hartid))) continue;
     hop_to(c);
     travelled = true;
