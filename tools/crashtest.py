@@ -60,12 +60,11 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from weftqemu import BUILD, Guest, qemu_cmd  # noqa: E402
+from weftqemu import BUILD, boot_logged, fsck_logged  # noqa: E402
 
 FSCK = os.path.join(BUILD, "fsck")
 FRESH = os.path.join(BUILD, "fs.img")
@@ -116,18 +115,13 @@ class Run:
     # ------------------------------------------------------------- tools
 
     def boot(self):
-        g = Guest(qemu_cmd(self.a.cpus, self.a.tick, image=self.a.image,
-                           snapshot=False), log=self.log)
-        self.log.write(f"\n===== boot (pid {g.proc.pid}) =====\n".encode())
-        return g
+        return boot_logged(self.a.cpus, self.a.tick, self.a.image, self.log)
 
     def fsck(self, what):
         """Runs fsck; returns (ok, blocks replayed, its output)."""
-        p = subprocess.run([FSCK, self.a.image], capture_output=True, text=True)
-        out = (p.stdout + p.stderr).strip()
-        self.log.write(f"\n===== fsck {what}: status {p.returncode}\n{out}\n".encode())
+        status, out = fsck_logged(FSCK, self.a.image, what, self.log)
         m = FSCK_REPLAY_RE.search(out)
-        return p.returncode == 0, int(m.group(1)) if m else 0, out
+        return status == 0, int(m.group(1)) if m else 0, out
 
     def command(self, g, cmd, done_word, timeout=CHECK_TIMEOUT):
         """Types a command at the prompt and returns its output lines."""

@@ -29,11 +29,10 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from weftqemu import BUILD, ROOT, Guest, qemu_cmd  # noqa: E402
+from weftqemu import BUILD, ROOT, boot_logged, fsck_logged  # noqa: E402
 
 FSCK = os.path.join(BUILD, "fsck")
 FRESH = os.path.join(BUILD, "fs.img")
@@ -98,18 +97,13 @@ class Round:
         self.log = log
 
     def boot(self):
-        g = Guest(qemu_cmd(self.a.cpus, self.a.tick, image=self.a.image,
-                           snapshot=False), log=self.log)
-        self.log.write(f"\n===== boot (pid {g.proc.pid}) =====\n".encode())
-        return g
+        return boot_logged(self.a.cpus, self.a.tick, self.a.image, self.log)
 
     def fsck(self, what):
         """fsck's output; a Failure unless the image is consistent."""
-        p = subprocess.run([FSCK, self.a.image], capture_output=True, text=True)
-        out = (p.stdout + p.stderr).strip()
-        self.log.write(f"\n===== fsck {what}: status {p.returncode}\n{out}\n".encode())
-        if p.returncode != 0:
-            raise Failure(f"fsck {what}: status {p.returncode}\n{out}")
+        status, out = fsck_logged(FSCK, self.a.image, what, self.log)
+        if status != 0:
+            raise Failure(f"fsck {what}: status {status}\n{out}")
         return out
 
     def run(self):

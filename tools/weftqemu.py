@@ -96,3 +96,20 @@ class Guest:
         """After QEMU ended: collect what it printed that is still unread."""
         while self._read_some(0.2) is True:
             pass
+
+
+def boot_logged(cpus, tick, image, log):
+    """Boots on a writable image (the disk keeps what the guest wrote, even
+    when QEMU is killed), with the console going to log. The crash and
+    orphan tests use it."""
+    g = Guest(qemu_cmd(cpus, tick, image=image, snapshot=False), log=log)
+    log.write(f"\n===== boot (pid {g.proc.pid}) =====\n".encode())
+    return g
+
+
+def fsck_logged(fsck, image, what, log):
+    """Runs fsck on image; returns (its exit status, its output), logged."""
+    p = subprocess.run([fsck, image], capture_output=True, text=True)
+    out = (p.stdout + p.stderr).strip()
+    log.write(f"\n===== fsck {what}: status {p.returncode}\n{out}\n".encode())
+    return p.returncode, out
