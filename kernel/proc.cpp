@@ -87,7 +87,7 @@ void discard_thread(Thread* t) {
 }
 
 void start_thread(Thread* t) {
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_THREAD_NEW, 0, t->tid, t->proc->pid);
   SpinGuard g(t->lock);
   make_runnable_locked(t);
@@ -376,7 +376,7 @@ void exit(int status) {
 void thread_exit(int status_if_last, u64 where, u32 what) {
   Thread* t = current();
   Process* p = t->proc;
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_THREAD_EXIT, 0, status_if_last, 0);
   bool last;
   {

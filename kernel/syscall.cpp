@@ -78,7 +78,7 @@ namespace {
 
 void syscall() {
   TrapFrame& tf = current()->tf;
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     return syscall_traced(tf);
   tf.a0 = static_cast<u64>(dispatch(tf.a7));
 }

@@ -10,7 +10,7 @@
 #include "proc.h"
 #include "uaccess.h"
 
-bool g_trace_on = false;
+std::atomic<bool> g_trace_on{false};
 
 namespace {
 
@@ -73,7 +73,7 @@ void trace_init(const char* bootargs) {
   g_have_rings = true;
   kprintf("weft: tracing, %lu records per hart\n", capacity());
   trace_init_hart();
-  g_trace_on = true;
+  g_trace_on.store(true);
 }
 
 // Each hart makes its own ring as it starts, so that only harts that exist
@@ -96,7 +96,7 @@ void trace_init_hart() {
 void trace_put(u8 type, u16 aux, i64 a, i64 b) {
   // Looked at again: a system call that began before TRACE_STOP records
   // when it ends, and a reader may be copying the ring by then.
-  if (!g_trace_on) return;
+  if (!tracing()) return;
   push_off();  // the record, this hart and its head belong together
   Cpu* c = mycpu();
   Ring& r = g_rings[c->index];
@@ -157,12 +157,12 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
   if (!g_have_rings) return -ENODEV;
   switch (op) {
     case TRACE_STOP:
-      g_trace_on = false;
+      g_trace_on.store(false);
       return 0;
     case TRACE_START:
-      g_trace_on = false;
+      g_trace_on.store(false);
       for (Ring& r : g_rings) r.base = r.head.load(std::memory_order_acquire);
-      g_trace_on = true;
+      g_trace_on.store(true);
       return 0;
     case TRACE_INFO: {
       trace_info info = {};
@@ -177,7 +177,7 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
     case TRACE_READ: {
       // Only a still ring can be read whole: a hart would overwrite what
       // is being copied.
-      if (g_trace_on) return -EBUSY;
+      if (g_trace_on.load()) return -EBUSY;
       u64 hart = arg & 0xff, skip = arg >> 8;
       if (hart >= static_cast<u64>(g_ncpu)) return -EINVAL;
       Ring& r = g_rings[hart];
@@ -186,9 +186,13 @@ i64 trace_syscall(int op, u64 arg, u64 buf, u64 len) {
       u64 from = head - r.base > capacity() ? head - capacity() : r.base;
       from = skip < head - from ? from + skip : head;
       u64 n = head - from < len ? head - from : len;
-      for (u64 i = 0; i < n; i++)
-        if (!copy_out(buf + i * sizeof(trace_rec), slot(r, from + i), sizeof(trace_rec)))
+      // The records of one ring page lie side by side: one copy per run.
+      for (u64 i = 0, run; i < n; i += run) {
+        u64 in_page = kPerPage - (from + i) % capacity() % kPerPage;
+        run = n - i < in_page ? n - i : in_page;
+        if (!copy_out(buf + i * sizeof(trace_rec), slot(r, from + i), run * sizeof(trace_rec)))
           return -EFAULT;
+      }
       return static_cast<i64>(n);
     }
     case TRACE_NAME: {

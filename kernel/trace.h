@@ -6,7 +6,7 @@
 // read-modify-write is needed, and a hart never waits for another to
 // record. A full ring overwrites its oldest records.
 //
-// Every event point is `if (g_trace_on) trace_put(...)`: with tracing off,
+// Every event point is `if (tracing()) trace_put(...)`: with tracing off,
 // one load and one branch that always goes the same way.
 //
 // The records leave through the `trace` system call (weft/trace.h), which
@@ -15,11 +15,17 @@
 
 #include <weft/trace.h>
 
+#include <atomic>
+
 #include "lib/types.h"
 
 struct Thread;
 
-extern bool g_trace_on;  // set at boot and by the trace system call
+// Set at boot and by the trace system call. Read relaxed (a plain load):
+// a hart that sees a change late records an event more or fewer, and
+// trace_put looks again before it writes.
+extern std::atomic<bool> g_trace_on;
+inline bool tracing() { return g_trace_on.load(std::memory_order_relaxed); }
 
 void trace_init(const char* bootargs);  // after kalloc_init
 void trace_init_hart();                 // on each other hart as it starts

@@ -50,7 +50,7 @@ Irq handle_interrupt(u64 cause) {
     case IRQ_S_SOFT:
       // An IPI only wakes an idle hart; nothing else to do.
       CSR_CLEAR(sip, SIE_SSIE);
-      if (g_trace_on) [[unlikely]]
+      if (tracing()) [[unlikely]]
         trace_put(TR_IPI_RECV, 0, 0, 0);
       return Irq::Other;
     case IRQ_S_EXT: {
@@ -195,7 +195,7 @@ extern "C" void user_trap(TrapFrame* tf) {
   } else {
     u64 addr = CSR_READ(stval);  // before interrupts come on: they change it
     bool cow = cause == EXC_STORE_PAGE_FAULT && cow_write(p, addr);
-    if (g_trace_on) [[unlikely]]
+    if (tracing()) [[unlikely]]
       trace_put(TR_FAULT, static_cast<u16>(cause), static_cast<i64>(addr), cow);
     if (cow) {
       // A first write to a page shared copy-on-write since a fork: done.

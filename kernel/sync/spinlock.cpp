@@ -16,7 +16,7 @@ void Spinlock::spin() {
   u32 spins = 0;
   u64 start = 0;
   Cpu* holder = nullptr;
-  if (g_trace_on) {
+  if (tracing()) {
     start = read_time();
     holder = owner_;  // a hint: it may be changing hands right now
   }

@@ -25,7 +25,7 @@ bool WaitQueue::sleep(u64 key, bool killable, u64 deadline) {
     return false;
   }
   waiters_.push_back(&w);
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_SLEEP, trace_name(guard_.name()), static_cast<i64>(key), 0);
   t->state = ThreadState::Sleeping;
   t->sleep_killable = killable;

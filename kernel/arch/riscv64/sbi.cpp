@@ -32,13 +32,13 @@ long sbi_hart_start(u64 hartid, u64 start_addr, u64 opaque) {
 }
 
 void sbi_send_ipi(u64 hart_mask) {
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_IPI_SEND, 0, static_cast<i64>(trace_hart_mask(hart_mask)), 0);
   sbi_call(EXT_IPI, 0, hart_mask, 0);
 }
 
 void sbi_remote_sfence_vma_asid(u64 hart_mask, u64 start, u64 size, u64 asid) {
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_FENCE, 0, static_cast<i64>(trace_hart_mask(hart_mask)), static_cast<i64>(asid));
   sbi_call(EXT_RFENCE, 2, hart_mask, 0, start, size, asid);
 }
