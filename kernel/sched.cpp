@@ -62,16 +62,22 @@ void enqueue(Cpu* c, Thread* t, bool front) {
   c->queued.fetch_add(1);
 }
 
-Thread* take_from(Cpu* c) {
-  if (c->queued.load() == 0) return nullptr;  // no lock for an empty look
+using ThreadList = IntrusiveList<Thread, &Thread::runq_node>;
+
+// The first thread of one of c's queues (runq or pinned), whose length is
+// count; both are guarded by c's runq_lock.
+Thread* pop(Cpu* c, ThreadList& q, std::atomic<int>& count) {
+  if (count.load() == 0) return nullptr;  // no lock for an empty look
   SpinGuard g(c->runq_lock);
-  Thread* t = c->runq.pop_front();
+  Thread* t = q.pop_front();
   if (t) {
     t->rq = nullptr;
-    c->queued.fetch_sub(1);
+    count.fetch_sub(1);
   }
   return t;
 }
+
+Thread* take_from(Cpu* c) { return pop(c, c->runq, c->queued); }
 
 // Into its hart's pinned queue; an idle hart gets an IPI, as for any
 // thread made runnable there (a busy one takes it at its next tick).
@@ -86,16 +92,7 @@ void enqueue_pinned(Thread* t) {
   if (c->idle.load() && c->idle.exchange(0) == 1) sbi_send_ipi(1ull << c->hartid);
 }
 
-Thread* take_pinned(Cpu* c) {
-  if (c->npinned.load() == 0) return nullptr;
-  SpinGuard g(c->runq_lock);
-  Thread* t = c->pinned.pop_front();
-  if (t) {
-    t->rq = nullptr;
-    c->npinned.fetch_sub(1);
-  }
-  return t;
-}
+Thread* take_pinned(Cpu* c) { return pop(c, c->pinned, c->npinned); }
 
 // A thread from another hart's queue: the first with at least `min` queued.
 Thread* steal(Cpu* me, int min) {
@@ -218,7 +215,7 @@ void icount_handover() {
 void make_runnable_locked(Thread* t) {
   t->state = ThreadState::Runnable;
   Cpu* c = mycpu();
-  if (g_trace_on) [[unlikely]]
+  if (tracing()) [[unlikely]]
     trace_put(TR_WAKE, static_cast<u16>(c->index), t->tid, 0);
   enqueue(c, t, false);
   if (c->thread) arm_nudge(c, t->queued_at + kNudge);  // (an idle hart runs it next)
@@ -243,10 +240,10 @@ void scheduler() {
     t->hart = c->hartid;
     c->thread = t;
     vm_switch_to(t->proc->as);
-    if (g_trace_on) [[unlikely]]
+    if (tracing()) [[unlikely]]
       trace_on_cpu(t);
     swtch(&c->sched_ctx, &t->ctx);
-    if (g_trace_on) [[unlikely]]
+    if (tracing()) [[unlikely]]
       trace_off_cpu(t);
     c->thread = nullptr;
     t->hart = -1;
